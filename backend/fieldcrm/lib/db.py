@@ -1,0 +1,300 @@
+"""Database engines: SQLite with one shared writer and a few readers, PostgreSQL with a pool.
+
+Piccolo's stock SQLite engine opens a connection for every statement and lets concurrent
+writers fight over the file lock. Here one writer connection is shared behind an asyncio lock
+(writes queue in the process instead of spinning in busy-wait), reads use a small pool of
+reader connections (WAL lets them run beside the writer), and every connection is set up
+once with the durability pragmas. Both engines count statements, so tests can assert how
+many queries an endpoint issues.
+"""
+
+import asyncio
+import contextlib
+import contextvars
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiosqlite
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+
+from fieldcrm.settings import Settings
+
+_query_counter: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("fieldcrm_query_counter", default=None)
+
+
+@contextlib.contextmanager
+def count_queries() -> Iterator[list[str]]:
+    """Collect the SQL statements run in this context (used by tests to bound queries per request)."""
+    statements: list[str] = []
+    token = _query_counter.set(statements)
+    try:
+        yield statements
+    finally:
+        _query_counter.reset(token)
+
+
+def _record(sql: str) -> None:
+    counter = _query_counter.get()
+    if counter is not None:
+        counter.append(sql)
+
+
+class _SQLiteState:
+    """Connections and locks of one event loop."""
+
+    def __init__(self) -> None:
+        self.writer: aiosqlite.Connection | None = None
+        self.write_lock = asyncio.Lock()
+        self.readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self.reader_count = 0
+        self.open_lock = asyncio.Lock()
+
+
+class FieldcrmSQLiteTransaction(SQLiteTransaction):
+    """A transaction on the shared writer (IMMEDIATE/EXCLUSIVE) or on a pooled reader (DEFERRED)."""
+
+    __slots__ = ("_lease",)
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        engine: FieldcrmSQLiteEngine = self.engine  # type: ignore[assignment]
+        if self.transaction_type is TransactionType.deferred:
+            self._lease = "reader"
+            return await engine.acquire_reader()
+        self._lease = "writer"
+        return await engine.acquire_writer()
+
+    async def __aexit__(self, exception_type: object, exception: object, traceback: object) -> bool:
+        if self._parent:
+            return exception is None
+        engine: FieldcrmSQLiteEngine = self.engine  # type: ignore[assignment]
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            if self.connection.in_transaction:  # a failed COMMIT leaves it open; never hand it on like that
+                with contextlib.suppress(sqlite3.Error):
+                    await self.connection.execute("ROLLBACK")
+            if self._lease == "reader":
+                engine.release_reader(self.connection)
+            else:
+                engine.release_writer()
+            self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+
+class FieldcrmSQLiteEngine(SQLiteEngine):
+    """SQLite in WAL mode with synchronous=FULL, a busy timeout and one serialised writer."""
+
+    def __init__(self, path: str, *, readers: int = 4, busy_timeout_ms: int = 5000) -> None:
+        super().__init__(path=path, check_same_thread=False)
+        self.max_readers = readers
+        self.busy_timeout_ms = busy_timeout_ms
+        self._states: dict[int, _SQLiteState] = {}
+
+    def _state(self) -> _SQLiteState:
+        loop = asyncio.get_running_loop()
+        state = self._states.get(id(loop))
+        if state is None:
+            state = self._states[id(loop)] = _SQLiteState()
+        return state
+
+    async def _open(self) -> aiosqlite.Connection:
+        connection = aiosqlite.connect(**self.connection_kwargs)
+        # A daemon worker thread: a connection left open never keeps the process from exiting.
+        connection._thread.daemon = True
+        await connection
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA synchronous = FULL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        return connection
+
+    async def acquire_writer(self) -> aiosqlite.Connection:
+        """Take the single writer connection; callers queue on the lock."""
+        state = self._state()
+        await state.write_lock.acquire()
+        try:
+            if state.writer is None:
+                state.writer = await self._open()
+        except BaseException:
+            state.write_lock.release()
+            raise
+        return state.writer
+
+    def release_writer(self) -> None:
+        """Hand the writer to the next caller."""
+        self._state().write_lock.release()
+
+    async def acquire_reader(self) -> aiosqlite.Connection:
+        """Borrow a reader connection, opening one while under the pool size."""
+        state = self._state()
+        if state.readers.empty():
+            async with state.open_lock:
+                if state.readers.empty() and state.reader_count < self.max_readers:
+                    state.reader_count += 1
+                    try:
+                        return await self._open()
+                    except BaseException:
+                        state.reader_count -= 1
+                        raise
+        return await state.readers.get()
+
+    def release_reader(self, connection: aiosqlite.Connection) -> None:
+        """Return a reader to the pool."""
+        self._state().readers.put_nowait(connection)
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        """A fresh connection with the pragmas set (Piccolo calls this for batches)."""
+        return await self._open()
+
+    async def close(self) -> None:
+        """Close every connection of the running loop."""
+        state = self._states.pop(id(asyncio.get_running_loop()), None)
+        if state is None:
+            return
+        if state.writer is not None:
+            async with state.write_lock:
+                await state.writer.close()
+        while not state.readers.empty():
+            await state.readers.get_nowait().close()
+
+    async def settings_in_force(self) -> dict[str, Any]:
+        """The pragmas of a live connection, to assert at start-up."""
+        async with self.transaction(transaction_type=TransactionType.immediate) as txn:
+            connection = txn.connection
+            result: dict[str, Any] = {}
+            for pragma in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys"):
+                async with connection.execute(f"PRAGMA {pragma}") as cursor:
+                    row = await cursor.fetchone()
+                    result[pragma] = next(iter(row.values()))
+            return result
+
+    async def _run_in_existing_connection(
+        self,
+        connection: aiosqlite.Connection,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> list[dict[str, Any]]:
+        _record(query)
+        async with connection.execute(query, args or []) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> list[dict[str, Any]]:
+        if query_type == "select" or (query_type == "generic" and query.lstrip()[:6].upper() == "SELECT"):
+            connection = await self.acquire_reader()
+            try:
+                return await self._run_in_existing_connection(connection, query, args)
+            finally:
+                self.release_reader(connection)
+        connection = await self.acquire_writer()
+        try:
+            # isolation_level=None: each statement commits on its own.
+            return await self._run_in_existing_connection(connection, query, args)
+        finally:
+            self.release_writer()
+
+    def transaction(  # type: ignore[override]
+        self,
+        transaction_type: TransactionType = TransactionType.immediate,
+        allow_nested: bool = True,
+    ) -> FieldcrmSQLiteTransaction:
+        """A write transaction by default: BEGIN IMMEDIATE on the shared writer."""
+        return FieldcrmSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
+
+
+class FieldcrmPostgresEngine(PostgresEngine):
+    """PostgreSQL through an asyncpg pool, counting statements."""
+
+    def __init__(self, dsn: str, *, pool_min: int = 2, pool_max: int = 20) -> None:
+        super().__init__(config={"dsn": dsn})
+        self.pool_min = pool_min
+        self.pool_max = pool_max
+
+    async def run_querystring(self, querystring: Any, in_pool: bool = True) -> Any:
+        _record(str(querystring))
+        return await super().run_querystring(querystring, in_pool=in_pool)
+
+    async def open(self) -> None:
+        """Start the pool (idempotent)."""
+        if self.pool is None:
+            await self.start_connection_pool(min_size=self.pool_min, max_size=self.pool_max)
+
+    async def close(self) -> None:
+        """Close the pool."""
+        if self.pool is not None:
+            await self.close_connection_pool()
+
+
+Engine = FieldcrmSQLiteEngine | FieldcrmPostgresEngine
+
+
+def make_engine(settings: Settings) -> Engine:
+    """The engine for ``DATABASE_URL``: sqlite:///path (default) or postgresql://..."""
+    url = settings.database_url
+    if settings.is_sqlite:
+        return FieldcrmSQLiteEngine(
+            settings.sqlite_path, readers=settings.sqlite_readers, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+    if url.startswith(("postgresql://", "postgres://")):
+        return FieldcrmPostgresEngine(url, pool_min=settings.pg_pool_min, pool_max=settings.pg_pool_max)
+    msg = f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':', 1)[0]}:"
+    raise ValueError(msg)
+
+
+def engine() -> Engine:
+    """The process's engine, as Piccolo's configuration defines it."""
+    from fieldcrm.piccolo_conf import DB
+
+    return DB
+
+
+def write_transaction() -> Any:
+    """A write transaction: BEGIN IMMEDIATE on SQLite (no upgrade deadlocks), a plain one on PostgreSQL."""
+    db = engine()
+    return db.transaction()
+
+
+@contextlib.asynccontextmanager
+async def read_transaction() -> AsyncIterator[None]:
+    """Several reads that must see one snapshot (a reader on SQLite, REPEATABLE READ on PostgreSQL)."""
+    db = engine()
+    if isinstance(db, FieldcrmSQLiteEngine):
+        async with db.transaction(transaction_type=TransactionType.deferred):
+            yield
+        return
+    async with db.transaction() as txn:
+        await txn.connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
+async def open_engine() -> None:
+    """Open the pool and, on SQLite, assert the durability settings took effect."""
+    db = engine()
+    if isinstance(db, FieldcrmPostgresEngine):
+        await db.open()
+        return
+    pragmas = await db.settings_in_force()
+    expected = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
+    wrong = {k: pragmas[k] for k, v in expected.items() if pragmas[k] != v}
+    if wrong or pragmas["busy_timeout"] <= 0:
+        msg = f"SQLite did not accept the durability settings: {pragmas}"
+        raise RuntimeError(msg)
+
+
+async def close_engine() -> None:
+    """Close every connection the engine holds for the running loop."""
+    await engine().close()

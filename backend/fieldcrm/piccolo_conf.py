@@ -1,0 +1,16 @@
+"""Piccolo's configuration: the engine from DATABASE_URL and the domain apps."""
+
+from piccolo.conf.apps import AppRegistry
+
+from fieldcrm.lib.db import make_engine
+from fieldcrm.settings import get_settings
+
+DB = make_engine(get_settings())
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "fieldcrm.org.piccolo_app",
+        "fieldcrm.accounts.piccolo_app",
+        "fieldcrm.audit.piccolo_app",
+    ]
+)
