@@ -298,3 +298,11 @@ async def open_engine() -> None:
 async def close_engine() -> None:
     """Close every connection the engine holds for the running loop."""
     await engine().close()
+
+
+def contains_text(sql_expression: str, needle: str) -> Any:
+    """WHERE the SQL expression contains ``needle`` literally (no LIKE wildcards to escape; any script)."""
+    from piccolo.columns.combination import WhereRaw
+
+    function = "instr" if isinstance(engine(), FieldcrmSQLiteEngine) else "strpos"
+    return WhereRaw(f"{function}({sql_expression}, {{}}) > 0", needle)  # noqa: S608 - the expression is ours

@@ -1,0 +1,890 @@
+"""Use cases of key accounts: CRUD, search, contacts, holdings, revenue, tier overrides, the 360 view."""
+
+import datetime
+import json
+import unicodedata
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from fieldcrm.accounts import timeline
+from fieldcrm.accounts.schemas import (
+    Account,
+    AccountCreate,
+    AccountPage,
+    AccountPatch,
+    AccountRef,
+    AccountSummary,
+    Contact,
+    ContactCreate,
+    ContactPage,
+    ContactPatch,
+    Holding,
+    HoldingCreate,
+    HoldingPage,
+    HoldingPatch,
+    Overview,
+    RevenueMonth,
+    RevenuePut,
+    TierExplanation,
+    TierOverride,
+    TimelineItem,
+)
+from fieldcrm.accounts.tables import Account as AccountRow
+from fieldcrm.accounts.tables import Contact as ContactRow
+from fieldcrm.accounts.tables import Holding as HoldingRow
+from fieldcrm.accounts.tables import Revenue as RevenueRow
+from fieldcrm.accounts.tables import SegmentationRun
+from fieldcrm.audit import services as audit
+from fieldcrm.audit.tables import AuditEntry
+from fieldcrm.lib.db import contains_text, read_transaction, write_transaction
+from fieldcrm.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fieldcrm.lib.pagination import PageParams
+from fieldcrm.lib.structs import changed_fields
+from fieldcrm.lib.tables import new_id, utcnow
+from fieldcrm.org import scope
+from fieldcrm.org.schemas import Actor
+from fieldcrm.org.tables import OrgUnit, User
+
+ENDING_SOON_DAYS = 90
+SortKey = Literal["name", "-name", "code", "-code", "revenue", "-revenue", "updated", "-updated", "tier", "-tier"]
+_SORT_COLUMNS = {
+    "name": AccountRow.name,
+    "code": AccountRow.code,
+    "revenue": AccountRow.revenue_12m_cents,
+    "updated": AccountRow.updated_at,
+    "tier": AccountRow.tier,
+}
+
+
+def fold(text: str) -> str:
+    """Normalise text for search: NFKC (full-width to half-width) then case-fold."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def today() -> datetime.date:
+    """Today's date in UTC."""
+    return utcnow().date()
+
+
+# ---------------------------------------------------------------- row -> struct
+
+_ACCOUNT_COLUMNS = (
+    *AccountRow.all_columns(exclude=[AccountRow.search_text]),
+    AccountRow.owner.display_name.as_alias("owner_name"),
+    AccountRow.org_unit.name.as_alias("org_unit_name"),
+)
+_SUMMARY_COLUMNS = (
+    AccountRow.id,
+    AccountRow.code,
+    AccountRow.name,
+    AccountRow.industry,
+    AccountRow.tier,
+    AccountRow.status,
+    AccountRow.city,
+    AccountRow.owner,
+    AccountRow.owner.display_name.as_alias("owner_name"),
+    AccountRow.org_unit,
+    AccountRow.revenue_12m_cents,
+    AccountRow.member_lines,
+    AccountRow.parent,
+    AccountRow.latitude,
+    AccountRow.longitude,
+    AccountRow.updated_at,
+)
+
+
+def _account_out(row: Mapping[str, Any]) -> Account:
+    return Account(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        industry=row["industry"],
+        tier=row["tier"],
+        computed_tier=row["computed_tier"],
+        tier_override=row["tier_override"],
+        tier_override_reason=row["tier_override_reason"],
+        revenue_12m_cents=row["revenue_12m_cents"],
+        owner_id=row["owner"],
+        owner_name=row["owner_name"],
+        org_unit_id=row["org_unit"],
+        org_unit_name=row["org_unit_name"],
+        address=row["address"],
+        city=row["city"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        visit_radius_m=row["visit_radius_m"],
+        status=row["status"],
+        parent_id=row["parent"],
+        member_lines=row["member_lines"],
+        notes=row["notes"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _summary_out(row: Mapping[str, Any]) -> AccountSummary:
+    return AccountSummary(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        industry=row["industry"],
+        tier=row["tier"],
+        status=row["status"],
+        city=row["city"],
+        owner_id=row["owner"],
+        owner_name=row["owner_name"],
+        org_unit_id=row["org_unit"],
+        revenue_12m_cents=row["revenue_12m_cents"],
+        member_lines=row["member_lines"],
+        parent_id=row["parent"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _phones(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return [str(v) for v in value or []]
+
+
+def _contact_out(row: Mapping[str, Any]) -> Contact:
+    return Contact(
+        id=row["id"],
+        account_id=row["account"],
+        name=row["name"],
+        title=row["title"],
+        phones=_phones(row["phones"]),
+        email=row["email"],
+        decision_role=row["decision_role"],
+        notes=row["notes"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _holding_out(row: Mapping[str, Any], on: datetime.date | None = None) -> Holding:
+    end = row["contract_end"]
+    return Holding(
+        id=row["id"],
+        account_id=row["account"],
+        product_code=row["product_code"],
+        product=row["product"],
+        quantity=row["quantity"],
+        monthly_fee_cents=row["monthly_fee_cents"],
+        contract_start=row["contract_start"],
+        contract_end=end,
+        ends_in_days=(end - (on or today())).days if end else None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+# ---------------------------------------------------------------- scope helpers
+
+
+def _visible(actor: Actor) -> list[Any]:
+    conditions: list[Any] = [AccountRow.deleted_at.is_null()]
+    if (limit := scope.owner_filter(actor, AccountRow.owner)) is not None:
+        conditions.append(limit)
+    return conditions
+
+
+async def _account_row(actor: Actor, account_id: uuid.UUID) -> dict[str, Any]:
+    """The account if the actor may see it; 404 otherwise (the same answer as a missing one)."""
+    row = await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id, *_visible(actor)).first()
+    if row is None:
+        msg = f"account {account_id} not found"
+        raise NotFound(msg)
+    return row  # type: ignore[no-any-return]
+
+
+async def ensure_visible(*, actor: Actor, account_id: uuid.UUID) -> None:
+    """Raise NotFound unless the actor may see the account (for other domains' account-owned data)."""
+    if not await AccountRow.exists().where(AccountRow.id == account_id, *_visible(actor)):
+        msg = f"account {account_id} not found"
+        raise NotFound(msg)
+
+
+def visible_accounts_filter(actor: Actor) -> list[Any]:
+    """WHERE conditions on the accounts table limiting it to what the actor sees (live, in scope)."""
+    return _visible(actor)
+
+
+async def _check_owner(actor: Actor, owner_id: uuid.UUID) -> dict[str, Any]:
+    query = User.select(User.id, User.org_unit, User.is_active).where(User.id == owner_id)
+    if (limit := scope.user_filter(actor)) is not None:
+        query = query.where(limit)
+    owner = await query.first()
+    if owner is None or not owner["is_active"]:
+        msg = f"owner {owner_id} is not an active person in your part of the org tree"
+        raise InvalidInput(msg, field="ownerId")
+    return owner  # type: ignore[no-any-return]
+
+
+async def _check_unit(actor: Actor, unit_id: uuid.UUID) -> None:
+    unit = await OrgUnit.select(OrgUnit.path).where(OrgUnit.id == unit_id).first()
+    if unit is None or not scope.unit_in_subtree(actor, unit["path"]) and actor.role != "rep":
+        msg = f"org unit {unit_id} is not in your part of the org tree"
+        raise InvalidInput(msg, field="orgUnitId")
+
+
+async def _check_parent(actor: Actor, parent_id: uuid.UUID, account_id: uuid.UUID | None) -> None:
+    if parent_id == account_id:
+        msg = "an account cannot be its own parent group"
+        raise InvalidInput(msg, field="parentId")
+    seen: set[uuid.UUID] = set()
+    current: uuid.UUID | None = parent_id
+    first = True
+    while current is not None and current not in seen:
+        seen.add(current)
+        if first:
+            row = await AccountRow.select(AccountRow.parent).where(AccountRow.id == current, *_visible(actor)).first()
+            first = False
+        else:
+            row = await AccountRow.select(AccountRow.parent).where(AccountRow.id == current).first()
+        if row is None:
+            if len(seen) == 1:
+                msg = f"parent account {parent_id} not found"
+                raise InvalidInput(msg, field="parentId")
+            break
+        current = row["parent"]
+        if account_id is not None and current == account_id:
+            msg = "that parent group is itself a member of this account; groups cannot form a loop"
+            raise InvalidInput(msg, field="parentId")
+
+
+def _check_location(latitude: float | None, longitude: float | None) -> None:
+    if (latitude is None) != (longitude is None):
+        msg = "give latitude and longitude together, or neither"
+        raise InvalidInput(msg, field="latitude" if latitude is None else "longitude")
+
+
+async def _code_free(code: str, except_id: uuid.UUID | None = None) -> None:
+    query = AccountRow.select(AccountRow.id, AccountRow.deleted_at).where(AccountRow.code == code)
+    row = await query.first()
+    if row is not None and row["id"] != except_id:
+        hint = " (a deleted account keeps it; restore that one through an import)" if row["deleted_at"] else ""
+        msg = f"an account with code {code} already exists{hint}"
+        raise Conflict(msg, field="code")
+
+
+async def _search_text_for(account_id: uuid.UUID, name: str, code: str) -> str:
+    contacts = await ContactRow.select(ContactRow.name).where(
+        ContactRow.account == account_id, ContactRow.deleted_at.is_null()
+    )
+    return fold(" ".join([name, code, *(c["name"] for c in contacts)]))
+
+
+async def refresh_search_text(account_id: uuid.UUID) -> None:
+    """Recompute the folded search text after a name, code or contact change (inside the caller's transaction)."""
+    row = await AccountRow.select(AccountRow.name, AccountRow.code).where(AccountRow.id == account_id).first()
+    if row is not None:
+        text = await _search_text_for(account_id, row["name"], row["code"])
+        await AccountRow.update({AccountRow.search_text: text}).where(AccountRow.id == account_id)
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def account_conditions(
+    actor: Actor,
+    *,
+    q: str | None = None,
+    tier: str | None = None,
+    status: str | None = None,
+    owner_id: uuid.UUID | None = None,
+    org_unit_path: str | None = None,
+    city: str | None = None,
+    parent_id: uuid.UUID | None = None,
+    contracts_ending_within_days: int | None = None,
+) -> list[Any]:
+    """WHERE conditions for an account list: the actor's scope plus the filters (shared by list and export)."""
+    conditions = _visible(actor)
+    if q and q.strip():
+        conditions.append(contains_text("accounts.search_text", fold(q.strip())))
+    if tier:
+        conditions.append(AccountRow.tier == tier)
+    if status:
+        conditions.append(AccountRow.status == status)
+    if owner_id:
+        conditions.append(AccountRow.owner == owner_id)
+    if org_unit_path:
+        conditions.append(AccountRow.org_unit.is_in(OrgUnit.select(OrgUnit.id).where(OrgUnit.path.like(org_unit_path + "%"))))
+    if city:
+        conditions.append(AccountRow.city == city)
+    if parent_id:
+        conditions.append(AccountRow.parent == parent_id)
+    if contracts_ending_within_days is not None:
+        start = today()
+        end = start + datetime.timedelta(days=contracts_ending_within_days)
+        conditions.append(
+            AccountRow.id.is_in(
+                HoldingRow.select(HoldingRow.account).where(
+                    HoldingRow.contract_end >= start, HoldingRow.contract_end <= end, HoldingRow.deleted_at.is_null()
+                )
+            )
+        )
+    return conditions
+
+
+async def unit_path(unit_id: uuid.UUID | None) -> str | None:
+    """The path of an org unit used as a filter (422 if it does not exist)."""
+    if unit_id is None:
+        return None
+    unit = await OrgUnit.select(OrgUnit.path).where(OrgUnit.id == unit_id).first()
+    if unit is None:
+        msg = f"org unit {unit_id} does not exist"
+        raise InvalidInput(msg, field="orgUnitId")
+    return str(unit["path"])
+
+
+def order_by(query: Any, sort: str) -> Any:
+    """Apply ``name`` / ``-revenue`` style sorting on indexed columns, with the id as tie-breaker."""
+    key = sort.lstrip("-")
+    if key not in _SORT_COLUMNS:
+        msg = f"sort must be one of {', '.join(sorted(_SORT_COLUMNS))} (prefix - for descending), not {sort}"
+        raise InvalidInput(msg, field="sort")
+    return query.order_by(_SORT_COLUMNS[key], ascending=not sort.startswith("-")).order_by(AccountRow.id)
+
+
+async def list_accounts(*, actor: Actor, page: PageParams, sort: str = "name", **filters: Any) -> AccountPage:
+    """Accounts the actor sees, searched, filtered, sorted and paged."""
+    scope.require(actor, "accounts.read")
+    filters["org_unit_path"] = await unit_path(filters.pop("org_unit_id", None))
+    conditions = account_conditions(actor, **filters)
+    query = order_by(AccountRow.select(*_SUMMARY_COLUMNS).where(*conditions), sort)
+    rows = await query.limit(page.limit).offset(page.offset)
+    total = await AccountRow.count().where(*conditions)
+    return AccountPage(items=[_summary_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
+
+
+async def get_account(*, actor: Actor, account_id: uuid.UUID) -> Account:
+    """One account in the actor's scope."""
+    return _account_out(await _account_row(actor, account_id))
+
+
+async def create_account(*, actor: Actor, data: AccountCreate) -> Account:
+    """Add an account; a rep creates accounts they own, a manager for anyone in their team."""
+    scope.require(actor, "accounts.create")
+    _check_location(data.latitude, data.longitude)
+    owner_id = data.owner_id or actor.id
+    if owner_id != actor.id and not scope.can(actor, "accounts.reassign"):
+        msg = "a rep creates accounts for themselves; leave ownerId out"
+        raise Forbidden(msg)
+    account_id = data.id or new_id()
+    async with write_transaction():
+        owner = await _check_owner(actor, owner_id)
+        org_unit_id = data.org_unit_id or owner["org_unit"]
+        if data.org_unit_id:
+            await _check_unit(actor, data.org_unit_id)
+        await _code_free(data.code)
+        if await AccountRow.exists().where(AccountRow.id == account_id):
+            msg = f"account {account_id} already exists"
+            raise Conflict(msg)
+        if data.parent_id:
+            await _check_parent(actor, data.parent_id, account_id)
+        await AccountRow.insert(
+            AccountRow(
+                id=account_id,
+                code=data.code,
+                name=data.name,
+                search_text=fold(f"{data.name} {data.code}"),
+                industry=data.industry,
+                owner=owner_id,
+                org_unit=org_unit_id,
+                address=data.address,
+                city=data.city,
+                latitude=data.latitude,
+                longitude=data.longitude,
+                visit_radius_m=data.visit_radius_m,
+                status=data.status,
+                parent=data.parent_id,
+                member_lines=data.member_lines,
+                notes=data.notes,
+            )
+        )
+        row = await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first()
+        await audit.record(actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="create", after=row)
+    return _account_out(row)
+
+
+_PATCH_COLUMNS = {"owner_id": AccountRow.owner, "org_unit_id": AccountRow.org_unit, "parent_id": AccountRow.parent}
+
+
+async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPatch) -> Account:
+    """Change an account's fields; reassigning it needs a manager and takes effect at once."""
+    scope.require(actor, "accounts.update")
+    changes = changed_fields(data)
+    async with write_transaction():
+        before = await _account_row(actor, account_id)
+        changes = {k: v for k, v in changes.items() if before.get(_PATCH_COLUMNS[k]._meta.name if k in _PATCH_COLUMNS else k) != v}
+        if not changes:
+            return _account_out(before)
+        if {"owner_id", "org_unit_id", "code"} & changes.keys():
+            scope.require(actor, "accounts.reassign")
+        _check_location(
+            changes.get("latitude", before["latitude"]), changes.get("longitude", before["longitude"])
+        )
+        if "owner_id" in changes:
+            await _check_owner(actor, changes["owner_id"])
+        if "org_unit_id" in changes:
+            await _check_unit(actor, changes["org_unit_id"])
+        if "code" in changes:
+            await _code_free(changes["code"], except_id=account_id)
+        if changes.get("parent_id"):
+            await _check_parent(actor, changes["parent_id"], account_id)
+        values: dict[Any, Any] = {
+            _PATCH_COLUMNS.get(field, getattr(AccountRow, field, None)): value for field, value in changes.items()
+        }
+        values[AccountRow.updated_at] = utcnow()
+        values[AccountRow.version] = AccountRow.version + 1
+        if "name" in changes or "code" in changes:
+            values[AccountRow.search_text] = await _search_text_for(
+                account_id, changes.get("name", before["name"]), changes.get("code", before["code"])
+            )
+        await AccountRow.update(values).where(AccountRow.id == account_id)
+        after = await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first()
+        await audit.record(
+            actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="update", before=before, after=after
+        )
+    return _account_out(after)
+
+
+async def delete_account(*, actor: Actor, account_id: uuid.UUID) -> None:
+    """Soft-delete an account (devices see it go); a group with live members must lose them first."""
+    scope.require(actor, "accounts.delete")
+    async with write_transaction():
+        before = await _account_row(actor, account_id)
+        members = await AccountRow.count().where(AccountRow.parent == account_id, AccountRow.deleted_at.is_null())
+        if members:
+            msg = f"{before['name']} is the group of {members} member companies; move or delete them first"
+            raise Conflict(msg)
+        now = utcnow()
+        await AccountRow.update(
+            {AccountRow.deleted_at: now, AccountRow.updated_at: now, AccountRow.version: AccountRow.version + 1}
+        ).where(AccountRow.id == account_id)
+        await audit.record(
+            actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="delete",
+            changes={"deleted_at": [None, now.isoformat()]},
+        )
+
+
+async def override_tier(*, actor: Actor, account_id: uuid.UUID, data: TierOverride) -> Account:
+    """HQ sets an account's tier by hand (with a reason), or clears the override."""
+    scope.require(actor, "accounts.tier_override")
+    if data.tier is not None and not data.reason.strip():
+        msg = "say why the tier is overridden"
+        raise InvalidInput(msg, field="reason")
+    async with write_transaction():
+        before = await _account_row(actor, account_id)
+        await AccountRow.update(
+            {
+                AccountRow.tier_override: data.tier,
+                AccountRow.tier_override_reason: data.reason.strip() if data.tier else None,
+                AccountRow.tier: data.tier or before["computed_tier"],
+                AccountRow.updated_at: utcnow(),
+                AccountRow.version: AccountRow.version + 1,
+            }
+        ).where(AccountRow.id == account_id)
+        after = await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first()
+        await audit.record(
+            actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="override",
+            before=before, after=after,
+        )
+    return _account_out(after)
+
+
+# ---------------------------------------------------------------- contacts
+
+
+async def _contact_row(actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID) -> dict[str, Any]:
+    await ensure_visible(actor=actor, account_id=account_id)
+    row = await ContactRow.select().where(
+        ContactRow.id == contact_id, ContactRow.account == account_id, ContactRow.deleted_at.is_null()
+    ).first()
+    if row is None:
+        msg = f"contact {contact_id} not found"
+        raise NotFound(msg)
+    return row  # type: ignore[no-any-return]
+
+
+async def list_contacts(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -> ContactPage:
+    """Contacts of an account in scope, decision makers first."""
+    await ensure_visible(actor=actor, account_id=account_id)
+    where = (ContactRow.account == account_id, ContactRow.deleted_at.is_null())
+    rows = await ContactRow.select().where(*where).order_by(ContactRow.name).order_by(ContactRow.id).limit(page.limit).offset(page.offset)
+    total = await ContactRow.count().where(*where)
+    return ContactPage(items=[_contact_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
+
+
+async def create_contact(*, actor: Actor, account_id: uuid.UUID, data: ContactCreate) -> Contact:
+    """Add a contact to an account in scope."""
+    contact_id = data.id or new_id()
+    async with write_transaction():
+        await ensure_visible(actor=actor, account_id=account_id)
+        if await ContactRow.exists().where(ContactRow.id == contact_id):
+            msg = f"contact {contact_id} already exists"
+            raise Conflict(msg)
+        await ContactRow.insert(
+            ContactRow(
+                id=contact_id,
+                account=account_id,
+                name=data.name,
+                title=data.title,
+                phones=json.dumps(data.phones),
+                email=data.email,
+                decision_role=data.decision_role,
+                notes=data.notes,
+            )
+        )
+        await refresh_search_text(account_id)
+        row = await ContactRow.select().where(ContactRow.id == contact_id).first()
+        await audit.record(actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="create", after=row)
+    return _contact_out(row)
+
+
+async def update_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID, data: ContactPatch) -> Contact:
+    """Change a contact."""
+    changes = changed_fields(data)
+    async with write_transaction():
+        before = await _contact_row(actor, account_id, contact_id)
+        values: dict[Any, Any] = {getattr(ContactRow, k): (json.dumps(v) if k == "phones" else v) for k, v in changes.items()}
+        values[ContactRow.updated_at] = utcnow()
+        values[ContactRow.version] = ContactRow.version + 1
+        await ContactRow.update(values).where(ContactRow.id == contact_id)
+        if "name" in changes:
+            await refresh_search_text(account_id)
+        after = await ContactRow.select().where(ContactRow.id == contact_id).first()
+        await audit.record(
+            actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="update", before=before, after=after
+        )
+    return _contact_out(after)
+
+
+async def delete_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID) -> None:
+    """Remove a contact (soft: devices see it go)."""
+    async with write_transaction():
+        before = await _contact_row(actor, account_id, contact_id)
+        now = utcnow()
+        await ContactRow.update(
+            {ContactRow.deleted_at: now, ContactRow.updated_at: now, ContactRow.version: ContactRow.version + 1}
+        ).where(ContactRow.id == contact_id)
+        await refresh_search_text(account_id)
+        await audit.record(actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="delete", before=before)
+
+
+# ---------------------------------------------------------------- holdings
+
+
+def _check_contract(start: datetime.date | None, end: datetime.date | None) -> None:
+    if start and end and end < start:
+        msg = "contractEnd is before contractStart"
+        raise InvalidInput(msg, field="contractEnd")
+
+
+async def _holding_row(actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID) -> dict[str, Any]:
+    await ensure_visible(actor=actor, account_id=account_id)
+    row = await HoldingRow.select().where(
+        HoldingRow.id == holding_id, HoldingRow.account == account_id, HoldingRow.deleted_at.is_null()
+    ).first()
+    if row is None:
+        msg = f"holding {holding_id} not found"
+        raise NotFound(msg)
+    return row  # type: ignore[no-any-return]
+
+
+async def list_holdings(
+    *, actor: Actor, account_id: uuid.UUID, page: PageParams, ending_within_days: int | None = None
+) -> HoldingPage:
+    """What an account in scope holds, soonest contract end first."""
+    await ensure_visible(actor=actor, account_id=account_id)
+    where = [HoldingRow.account == account_id, HoldingRow.deleted_at.is_null()]
+    if ending_within_days is not None:
+        where += [HoldingRow.contract_end >= today(), HoldingRow.contract_end <= today() + datetime.timedelta(days=ending_within_days)]
+    rows = await (
+        HoldingRow.select().where(*where).order_by(HoldingRow.contract_end).order_by(HoldingRow.id).limit(page.limit).offset(page.offset)
+    )
+    total = await HoldingRow.count().where(*where)
+    return HoldingPage(items=[_holding_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
+
+
+async def create_holding(*, actor: Actor, account_id: uuid.UUID, data: HoldingCreate) -> Holding:
+    """Record a product or service the customer has."""
+    _check_contract(data.contract_start, data.contract_end)
+    holding_id = data.id or new_id()
+    async with write_transaction():
+        await ensure_visible(actor=actor, account_id=account_id)
+        if await HoldingRow.exists().where(HoldingRow.id == holding_id):
+            msg = f"holding {holding_id} already exists"
+            raise Conflict(msg)
+        await HoldingRow.insert(
+            HoldingRow(
+                id=holding_id,
+                account=account_id,
+                product_code=data.product_code,
+                product=data.product,
+                quantity=data.quantity,
+                monthly_fee_cents=data.monthly_fee_cents,
+                contract_start=data.contract_start,
+                contract_end=data.contract_end,
+            )
+        )
+        row = await HoldingRow.select().where(HoldingRow.id == holding_id).first()
+        await audit.record(actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="create", after=row)
+    return _holding_out(row)
+
+
+async def update_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID, data: HoldingPatch) -> Holding:
+    """Change a holding."""
+    changes = changed_fields(data)
+    async with write_transaction():
+        before = await _holding_row(actor, account_id, holding_id)
+        _check_contract(changes.get("contract_start", before["contract_start"]), changes.get("contract_end", before["contract_end"]))
+        values: dict[Any, Any] = {getattr(HoldingRow, k): v for k, v in changes.items()}
+        values[HoldingRow.updated_at] = utcnow()
+        await HoldingRow.update(values).where(HoldingRow.id == holding_id)
+        after = await HoldingRow.select().where(HoldingRow.id == holding_id).first()
+        await audit.record(
+            actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="update", before=before, after=after
+        )
+    return _holding_out(after)
+
+
+async def delete_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID) -> None:
+    """Remove a holding (soft)."""
+    async with write_transaction():
+        before = await _holding_row(actor, account_id, holding_id)
+        now = utcnow()
+        await HoldingRow.update({HoldingRow.deleted_at: now, HoldingRow.updated_at: now}).where(HoldingRow.id == holding_id)
+        await audit.record(actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="delete", before=before)
+
+
+# ---------------------------------------------------------------- revenue
+
+
+def month_start(value: datetime.date) -> datetime.date:
+    """The first day of the value's month."""
+    return value.replace(day=1)
+
+
+def add_months(value: datetime.date, months: int) -> datetime.date:
+    """The first day of the month ``months`` away."""
+    index = value.year * 12 + value.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+async def revenue_window() -> tuple[datetime.date, datetime.date]:
+    """The trailing twelve months: ending at the latest month the last segmentation saw, else last month."""
+    run = await SegmentationRun.select(SegmentationRun.summary).order_by(SegmentationRun.ran_at, ascending=False).first()
+    end: datetime.date | None = None
+    if run is not None:
+        summary = run["summary"]
+        summary = json.loads(summary) if isinstance(summary, str) else summary
+        if summary.get("window_end"):
+            end = datetime.date.fromisoformat(summary["window_end"])
+    if end is None:
+        end = add_months(month_start(today()), -1)
+    return add_months(end, -11), end
+
+
+def _trend(rows: Sequence[Mapping[str, Any]], start: datetime.date, end: datetime.date) -> list[RevenueMonth]:
+    by_month = {r["month"]: r["amount_cents"] for r in rows}
+    months = []
+    current = start
+    while current <= end:
+        months.append(RevenueMonth(month=current.strftime("%Y-%m"), amount_cents=by_month.get(current, 0)))
+        current = add_months(current, 1)
+    return months
+
+
+async def get_revenue(*, actor: Actor, account_id: uuid.UUID, months: int = 12) -> list[RevenueMonth]:
+    """Monthly revenue of an account in scope, the last ``months`` months of the window, zeros filled."""
+    await ensure_visible(actor=actor, account_id=account_id)
+    _, end = await revenue_window()
+    start = add_months(end, -(months - 1))
+    rows = await RevenueRow.select(RevenueRow.month, RevenueRow.amount_cents).where(
+        RevenueRow.account == account_id, RevenueRow.month >= start, RevenueRow.month <= end
+    )
+    return _trend(rows, start, end)
+
+
+async def put_revenue(*, actor: Actor, account_id: uuid.UUID, data: RevenuePut) -> list[RevenueMonth]:
+    """Set monthly revenue (HQ; imports do this in bulk)."""
+    scope.require(actor, "revenue.write")
+    async with write_transaction():
+        await ensure_visible(actor=actor, account_id=account_id)
+        for item in data.months:
+            month = datetime.date.fromisoformat(item.month + "-01")
+            await upsert_revenue(account_id, month, item.amount_cents)
+        await audit.record(
+            actor=actor, entity="revenue", entity_id=account_id, account_id=account_id, action="update",
+            changes={m.month: [None, m.amount_cents] for m in data.months},
+        )
+    return await get_revenue(actor=actor, account_id=account_id)
+
+
+async def upsert_revenue(account_id: uuid.UUID, month: datetime.date, amount_cents: int) -> None:
+    """Insert or replace one month's revenue (inside the caller's transaction)."""
+    await RevenueRow.insert(RevenueRow(account=account_id, month=month, amount_cents=amount_cents)).on_conflict(
+        target=[RevenueRow.account, RevenueRow.month],
+        action="DO UPDATE",
+        values=[RevenueRow.amount_cents, RevenueRow.updated_at],
+    )
+
+
+# ---------------------------------------------------------------- the 360 view
+
+
+def _ref(row: Mapping[str, Any]) -> AccountRef:
+    return AccountRef(id=row["id"], code=row["code"], name=row["name"], tier=row["tier"], status=row["status"])
+
+
+_REF_COLUMNS = (AccountRow.id, AccountRow.code, AccountRow.name, AccountRow.tier, AccountRow.status)
+_TIER_RULE = "A: the largest accounts that together make 80% of trailing-12-month revenue; B: the next 15%; C: the rest"
+
+
+def explain_tier(row: Mapping[str, Any], window: tuple[datetime.date, datetime.date]) -> TierExplanation:
+    """Why the account has its tier."""
+    share = row["revenue_share_rank"]
+    yuan = row["revenue_12m_cents"] / 100
+    if row["tier_override"]:
+        reason = f"set by HQ to {row['tier_override']}: {row['tier_override_reason']}"
+        if row["computed_tier"]:
+            reason += f" (revenue alone would make it {row['computed_tier']})"
+    elif row["computed_tier"] and share is not None:
+        reason = (
+            f"{row['computed_tier']}: ¥{yuan:,.2f} in {window[0]:%Y-%m}..{window[1]:%Y-%m}; accounts this size "
+            f"and larger make {share * 100:.1f}% of revenue ({_TIER_RULE})"
+        )
+    else:
+        reason = "not segmented yet: tiers are computed from revenue by `fieldcrm segment` and after imports"
+    return TierExplanation(
+        tier=row["tier"],
+        computed_tier=row["computed_tier"],
+        override=row["tier_override"],
+        override_reason=row["tier_override_reason"],
+        revenue_12m_cents=row["revenue_12m_cents"],
+        cumulative_share=share,
+        window_start=window[0].strftime("%Y-%m"),
+        window_end=window[1].strftime("%Y-%m"),
+        reason=reason,
+    )
+
+
+async def overview(*, actor: Actor, account_id: uuid.UUID) -> Overview:
+    """The customer 360, read in one snapshot: profile, group, contacts, holdings, revenue, tier and timeline."""
+    scope.require(actor, "accounts.read")
+    async with read_transaction():
+        row = await AccountRow.select(*_ACCOUNT_COLUMNS, AccountRow.revenue_share_rank).where(
+            AccountRow.id == account_id, *_visible(actor)
+        ).first()
+        if row is None:
+            msg = f"account {account_id} not found"
+            raise NotFound(msg)
+        parent = None
+        if row["parent"]:
+            parent_row = await AccountRow.select(*_REF_COLUMNS).where(AccountRow.id == row["parent"], *_visible(actor)).first()
+            parent = _ref(parent_row) if parent_row else None
+        members = await (
+            AccountRow.select(*_REF_COLUMNS)
+            .where(AccountRow.parent == account_id, *_visible(actor))
+            .order_by(AccountRow.revenue_12m_cents, ascending=False)
+            .limit(50)
+        )
+        member_count = len(members)
+        if member_count == 50:
+            member_count = await AccountRow.count().where(AccountRow.parent == account_id, *_visible(actor))
+        contacts = await (
+            ContactRow.select()
+            .where(ContactRow.account == account_id, ContactRow.deleted_at.is_null())
+            .order_by(ContactRow.name)
+            .limit(100)
+        )
+        holdings = await (
+            HoldingRow.select()
+            .where(HoldingRow.account == account_id, HoldingRow.deleted_at.is_null())
+            .order_by(HoldingRow.contract_end)
+            .limit(200)
+        )
+        window = await revenue_window()
+        revenue = await RevenueRow.select(RevenueRow.month, RevenueRow.amount_cents).where(
+            RevenueRow.account == account_id, RevenueRow.month >= window[0], RevenueRow.month <= window[1]
+        )
+        events = await timeline.timeline(account_id, limit=50)
+    on = today()
+    holding_items = [_holding_out(h, on) for h in holdings]
+    ending = [h for h in holding_items if h.ends_in_days is not None and 0 <= h.ends_in_days <= ENDING_SOON_DAYS]
+    return Overview(
+        account=_account_out(row),
+        parent=parent,
+        members=[_ref(m) for m in members],
+        member_count=member_count,
+        contacts=[_contact_out(c) for c in contacts],
+        holdings=holding_items,
+        contracts_ending_soon=ending,
+        revenue_trend=_trend(revenue, *window),
+        tier=explain_tier(row, window),
+        timeline=events,
+    )
+
+
+_ACTION_TITLES = {"create": "created", "update": "changed", "delete": "removed", "override": "tier set by HQ", "import": "imported"}
+
+
+async def _audit_source(account_id: uuid.UUID, limit: int) -> list[TimelineItem]:
+    rows = await (
+        AuditEntry.select(AuditEntry.id, AuditEntry.at, AuditEntry.entity, AuditEntry.entity_id, AuditEntry.action,
+                          AuditEntry.actor_name, AuditEntry.changes)
+        .where(AuditEntry.account_id == account_id)
+        .order_by(AuditEntry.at, ascending=False)
+        .limit(limit)
+    )
+    items = []
+    for r in rows:
+        changes = json.loads(r["changes"]) if isinstance(r["changes"], str) else r["changes"]
+        fields = ", ".join(sorted(changes)[:6]) if r["action"] == "update" else ""
+        items.append(
+            TimelineItem(
+                at=r["at"],
+                kind=f"{r['entity']}.{r['action']}",
+                title=f"{r['entity'].replace('_', ' ')} {_ACTION_TITLES.get(r['action'], r['action'])}",
+                detail=fields,
+                ref_id=r["entity_id"],
+                actor_name=r["actor_name"],
+            )
+        )
+    return items
+
+
+async def _contract_source(account_id: uuid.UUID, limit: int) -> list[TimelineItem]:
+    horizon = today() + datetime.timedelta(days=ENDING_SOON_DAYS)
+    rows = await (
+        HoldingRow.select(HoldingRow.id, HoldingRow.product, HoldingRow.contract_start, HoldingRow.contract_end)
+        .where(HoldingRow.account == account_id, HoldingRow.deleted_at.is_null())
+        .limit(200)
+    )
+    items = []
+    for r in rows:
+        for kind, day in (("contract.start", r["contract_start"]), ("contract.end", r["contract_end"])):
+            if day is not None and day <= horizon:
+                at = datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
+                verb = "starts" if kind == "contract.start" else "ends"
+                items.append(TimelineItem(at=at, kind=kind, title=f"{r['product']} contract {verb}", ref_id=r["id"]))
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[:limit]
+
+
+timeline.register("audit", _audit_source)
+timeline.register("contracts", _contract_source)
+
+
+async def audit_trail(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -> Any:
+    """The audit trail of an account in scope (managers and HQ)."""
+    scope.require(actor, "audit.read")
+    await ensure_visible(actor=actor, account_id=account_id)
+    return await audit.trail(account_id=account_id, page=page)

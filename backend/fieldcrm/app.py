@@ -1,0 +1,157 @@
+"""The Litestar application: controllers, error mapping, lifespan."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Response, Router, get
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from fieldcrm import __version__
+from fieldcrm.accounts.controllers import CONTROLLERS as ACCOUNT_CONTROLLERS
+from fieldcrm.lib.auth import auth_middleware, provide_actor
+from fieldcrm.lib.db import close_engine, engine, open_engine
+from fieldcrm.lib.errors import DomainError, TooManyRequests
+from fieldcrm.lib.pagination import provide_page
+from fieldcrm.lib.structs import BaseStruct
+from fieldcrm.org.controllers import AuthController, MeController, OrgUnitController, UserController
+from fieldcrm.settings import Settings, get_settings
+
+log = logging.getLogger("fieldcrm")
+PROBLEM = "application/problem+json"
+
+
+class Health(BaseStruct):
+    """Liveness and database reachability."""
+
+    status: str
+    database: str
+    engine: str
+    version: str
+
+
+@get("/health", tags=["health"])
+async def health() -> Response[Health]:
+    """The database answers, and which version runs."""
+    db = engine()
+    try:
+        await db.run_ddl("SELECT 1")
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure means unreachable, reported not raised
+        log.exception("health check: database unreachable")
+        database = "unreachable"
+    body = Health(
+        status="ok" if database == "ok" else "degraded",
+        database=database,
+        engine=db.engine_type,
+        version=__version__,
+    )
+    return Response(body, status_code=200 if database == "ok" else 503)
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> Response[Any]:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra.pop("retry_after"))
+        body.pop("retry_after", None)
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    extra: dict[str, Any] = dict(exc.extra)
+    if exc.field:
+        extra["field"] = exc.field
+    if isinstance(exc, TooManyRequests):
+        extra["retry_after"] = exc.retry_after
+    return _problem(exc.status_code, exc.title, exc.message, **extra)
+
+
+def _field_of(key: str) -> str:
+    # msgspec reports "$.contacts[0].name"; the person wants "contacts[0].name".
+    return key.removeprefix("$.").removeprefix("$")
+
+
+def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            field = _field_of(str(item.get("key") or ""))
+            message = str(item.get("message", "invalid value"))
+            message = message.split(" - at `", 1)[0]
+            errors.append({"field": field, "source": item.get("source", "body"), "message": message})
+    if errors:
+        first = errors[0]
+        detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    else:
+        detail = str(exc.detail)
+    return _problem(400, "Invalid request", detail, errors=errors)
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large", 401: "Not authenticated"}
+    detail = str(exc.detail)
+    if exc.status_code == 413:
+        detail = "the request body is larger than this endpoint accepts"
+    elif exc.status_code == 404 and detail == "Not Found":
+        detail = "no such path"
+    return _problem(exc.status_code, titles.get(exc.status_code, "Error"), detail)
+
+
+def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error", exc_info=exc)
+    return _problem(500, "Internal error", "something went wrong on the server; it has been logged")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the application for these settings (the process's own by default)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await open_engine()
+        try:
+            yield
+        finally:
+            await close_engine()
+
+    api = Router(
+        path="/api",
+        route_handlers=[AuthController, MeController, OrgUnitController, UserController, *ACCOUNT_CONTROLLERS],
+        middleware=[auth_middleware()],
+    )
+    openapi = OpenAPIConfig(
+        title="fieldcrm API",
+        version=__version__,
+        description="Field-sales CRM for key-account teams. Errors are RFC 9457 problem details.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="token from POST /api/auth/login"),
+                "cookie": SecurityScheme(type="apiKey", name="fieldcrm_session", security_scheme_in="cookie"),
+            }
+        ),
+        security=[{"bearer": []}, {"cookie": []}],
+    )
+    return Litestar(
+        route_handlers=[health, api],
+        dependencies={"actor": Provide(provide_actor, sync_to_thread=False), "page": Provide(provide_page, sync_to_thread=False)},
+        exception_handlers={
+            DomainError: _domain_error,
+            ValidationException: _validation_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        lifespan=[lifespan],
+        openapi_config=openapi,
+        request_max_body_size=settings.max_body_bytes,
+        debug=settings.debug,
+    )
+
+

@@ -1,0 +1,89 @@
+"""Who may do what, and which accounts each person sees: the one place that decides.
+
+Role permissions say which operations a role may attempt at all; the data scope says on which
+accounts. A rep sees the accounts they own, a manager or director every account owned by
+someone in their org subtree, HQ everything. Scope is resolved at query time from the owner's
+current org unit, so a reassignment or a move takes effect on the next request.
+"""
+
+from typing import Any
+
+from fieldcrm.lib.errors import Forbidden
+from fieldcrm.org.schemas import Actor, Role
+from fieldcrm.org.tables import OrgUnit, User
+
+ALL_ROLES: frozenset[Role] = frozenset({"rep", "manager", "director", "hq_admin"})
+LEADERS: frozenset[Role] = frozenset({"manager", "director", "hq_admin"})
+HQ: frozenset[Role] = frozenset({"hq_admin"})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "org.manage": HQ,
+    "users.manage": HQ,
+    "users.read": ALL_ROLES,
+    "accounts.read": ALL_ROLES,
+    "accounts.create": ALL_ROLES,
+    "accounts.update": ALL_ROLES,
+    "accounts.reassign": LEADERS,
+    "accounts.delete": LEADERS,
+    "accounts.tier_override": HQ,
+    "accounts.export": ALL_ROLES,
+    "accounts.import": HQ,
+    "segmentation.run": HQ,
+    "revenue.write": HQ,
+    "audit.read": LEADERS,
+}
+
+
+def can(actor: Actor, permission: str) -> bool:
+    """Whether the actor's role allows the operation (scope is checked separately)."""
+    return actor.role in PERMISSIONS[permission]
+
+
+def require(actor: Actor, permission: str) -> None:
+    """Raise Forbidden unless the actor's role allows the operation."""
+    if not can(actor, permission):
+        msg = f"your role ({actor.role}) may not do this ({permission})"
+        raise Forbidden(msg)
+
+
+def permissions_of(actor: Actor) -> list[str]:
+    """Every permission the actor's role has, for the PWA to shape its screens."""
+    return sorted(p for p, roles in PERMISSIONS.items() if actor.role in roles)
+
+
+def sees_everything(actor: Actor) -> bool:
+    """HQ sees every account and every user."""
+    return actor.role == "hq_admin"
+
+
+def _users_in_subtree(actor: Actor) -> Any:
+    return User.select(User.id).where(
+        User.org_unit.is_in(OrgUnit.select(OrgUnit.id).where(OrgUnit.path.like(actor.org_path + "%")))
+    )
+
+
+def owner_filter(actor: Actor, owner_column: Any) -> Any | None:
+    """A WHERE clause on an owner column (e.g. ``Account.owner``) limiting rows to the actor's scope.
+
+    None means no limit (HQ). Every read, write, search, export and sync of account-owned
+    data goes through this function.
+    """
+    if sees_everything(actor):
+        return None
+    if actor.role == "rep":
+        return owner_column == actor.id
+    return owner_column.is_in(_users_in_subtree(actor))
+
+
+def user_filter(actor: Actor) -> Any | None:
+    """Which users the actor sees: themselves (rep), their subtree (manager, director), all (HQ)."""
+    if sees_everything(actor):
+        return None
+    if actor.role == "rep":
+        return User.id == actor.id
+    return User.org_unit.is_in(OrgUnit.select(OrgUnit.id).where(OrgUnit.path.like(actor.org_path + "%")))
+
+
+def unit_in_subtree(actor: Actor, unit_path: str) -> bool:
+    """Whether an org unit (by its path) lies in the actor's subtree."""
+    return sees_everything(actor) or unit_path.startswith(actor.org_path)

@@ -1,0 +1,147 @@
+"""Test set-up: a database per xdist worker (SQLite file or PostgreSQL database), migrated once, emptied per test.
+
+The database comes from DATABASE_URL (SQLite in a temporary folder when unset). Tests marked
+``postgres_only`` are deselected on SQLite, with a line saying so. FIELDCRM_TEST_STRICT=1 (CI)
+turns every skip into a failure, so a run that could not test something cannot pass.
+"""
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+_BASE_URL = os.environ.get("DATABASE_URL", "")
+if _BASE_URL.startswith("postgres"):
+    _base, _, _name = _BASE_URL.rpartition("/")
+    _TEST_DB = f"{_name}_fieldcrm_{_WORKER}"
+    os.environ["DATABASE_URL"] = f"{_base}/{_TEST_DB}"
+else:
+    _tmp = Path(tempfile.gettempdir()) / f"fieldcrm-tests-{os.getpid()}"
+    _tmp.mkdir(exist_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{_tmp / f'{_WORKER}.db'}"
+os.environ["PICCOLO_CONF"] = "fieldcrm.piccolo_conf"
+# Cheap hashing keeps the suite fast; production parameters are the library's defaults.
+os.environ.setdefault("FIELDCRM_ARGON2_TIME_COST", "1")
+os.environ.setdefault("FIELDCRM_ARGON2_MEMORY_KIB", "1024")
+os.environ.setdefault("FIELDCRM_ARGON2_PARALLELISM", "1")
+
+IS_POSTGRES = os.environ["DATABASE_URL"].startswith("postgres")
+STRICT = os.environ.get("FIELDCRM_TEST_STRICT") == "1"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    engine = "PostgreSQL" if IS_POSTGRES else "SQLite"
+    return f"fieldcrm: database {engine} ({os.environ['DATABASE_URL']}); strict={STRICT}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if IS_POSTGRES:
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if item.get_closest_marker("postgres_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and _WORKER == "main":
+            reporter.write_line(
+                f"fieldcrm: {len(dropped)} PostgreSQL-only tests left out on SQLite "
+                "(run `DATABASE_URL=postgresql://... make test` for them)",
+                yellow=True,
+            )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if STRICT and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under FIELDCRM_TEST_STRICT=1 (CI must run everything): {report.longrepr}"
+
+
+async def _create_pg_database() -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(_BASE_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{_TEST_DB}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{_TEST_DB}"')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def migrated_database() -> AsyncIterator[None]:
+    """Create the worker's database from nothing and run every migration (so migrations are tested too)."""
+    if IS_POSTGRES:
+        await _create_pg_database()
+    else:
+        db_file = Path(os.environ["DATABASE_URL"].removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    from fieldcrm.cli import migrate
+    from fieldcrm.lib.db import open_engine
+
+    await migrate()
+    await open_engine()
+    yield
+    from fieldcrm.lib.db import close_engine
+
+    await close_engine()
+
+
+def _tables() -> list[str]:
+    from piccolo.conf.apps import Finder
+
+    return [t._meta.tablename for t in Finder().get_table_classes()]
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(migrated_database: None) -> AsyncIterator[None]:
+    """Every test starts from empty tables."""
+    from fieldcrm.lib.db import engine
+
+    db = engine()
+    tables = _tables()
+    if IS_POSTGRES:
+        await db.run_ddl(f"TRUNCATE {', '.join(tables)} CASCADE")
+    else:
+        async with db.transaction():
+            await db.run_ddl("PRAGMA defer_foreign_keys = ON")
+            for table in tables:
+                await db.run_ddl(f"DELETE FROM {table}")  # noqa: S608 - table names are ours
+    yield
+
+
+@pytest.fixture(scope="session")
+def app() -> Any:
+    from fieldcrm.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[Any]:
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def org() -> Any:
+    from tests.factories import build_org
+
+    return await build_org()
+
+
+@pytest.fixture(scope="session")
+def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
+    return asyncio.DefaultEventLoopPolicy()
