@@ -5,7 +5,6 @@ The database comes from DATABASE_URL (SQLite in a temporary folder when unset). 
 turns every skip into a failure, so a run that could not test something cannot pass.
 """
 
-import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -18,7 +17,8 @@ _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _BASE_URL = os.environ.get("DATABASE_URL", "")
 if _BASE_URL.startswith("postgres"):
     _base, _, _name = _BASE_URL.rpartition("/")
-    _TEST_DB = f"{_name}_fieldcrm_{_WORKER}"
+    # One database per test process, so parallel runs on one server never meet; dropped at the end.
+    _TEST_DB = f"{_name}_fc_{_WORKER}_{os.getpid()}"
     os.environ["DATABASE_URL"] = f"{_base}/{_TEST_DB}"
 else:
     _tmp = Path(tempfile.gettempdir()) / f"fieldcrm-tests-{os.getpid()}"
@@ -77,6 +77,16 @@ async def _create_pg_database() -> None:
         await admin.close()
 
 
+async def _drop_pg_database() -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(_BASE_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{_TEST_DB}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 async def migrated_database() -> AsyncIterator[None]:
     """Create the worker's database from nothing and run every migration (so migrations are tested too)."""
@@ -95,6 +105,8 @@ async def migrated_database() -> AsyncIterator[None]:
     from fieldcrm.lib.db import close_engine
 
     await close_engine()
+    if IS_POSTGRES:
+        await _drop_pg_database()
 
 
 def _tables() -> list[str]:
@@ -140,8 +152,3 @@ async def org() -> Any:
     from tests.factories import build_org
 
     return await build_org()
-
-
-@pytest.fixture(scope="session")
-def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
-    return asyncio.DefaultEventLoopPolicy()

@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from fieldcrm.accounts import services
 from fieldcrm.accounts.schemas import (
@@ -32,7 +32,7 @@ from fieldcrm.lib.pagination import PageParams
 from fieldcrm.org.schemas import Actor
 
 Query = Annotated[str | None, Parameter(max_length=100, description="Search in name, code and contact names")]
-Days = Annotated[int | None, Parameter(query="contractsEndingWithinDays", ge=0, le=3660)]
+Days = Annotated[int | None, QueryParameter(name="contractsEndingWithinDays", ge=0, le=3660)]
 
 
 class AccountController(Controller):
@@ -49,10 +49,10 @@ class AccountController(Controller):
         q: Query = None,
         tier: Tier | None = None,
         status: Status | None = None,
-        owner_id: Annotated[uuid.UUID | None, Parameter(query="ownerId")] = None,
-        org_unit_id: Annotated[uuid.UUID | None, Parameter(query="orgUnitId")] = None,
+        owner_id: Annotated[uuid.UUID | None, QueryParameter(name="ownerId")] = None,
+        org_unit_id: Annotated[uuid.UUID | None, QueryParameter(name="orgUnitId")] = None,
         city: Annotated[str | None, Parameter(max_length=64)] = None,
-        parent_id: Annotated[uuid.UUID | None, Parameter(query="parentId")] = None,
+        parent_id: Annotated[uuid.UUID | None, QueryParameter(name="parentId")] = None,
         contracts_ending_within_days: Days = None,
         sort: Annotated[str, Parameter(description="name, code, revenue, updated or tier; prefix - to reverse")] = "name",
     ) -> AccountPage:
@@ -149,7 +149,7 @@ class HoldingController(Controller):
         actor: Actor,
         account_id: uuid.UUID,
         page: PageParams,
-        ending_within_days: Annotated[int | None, Parameter(query="endingWithinDays", ge=0, le=3660)] = None,
+        ending_within_days: Annotated[int | None, QueryParameter(name="endingWithinDays", ge=0, le=3660)] = None,
     ) -> HoldingPage:
         """Holdings, soonest contract end first."""
         return await services.list_holdings(actor=actor, account_id=account_id, page=page, ending_within_days=ending_within_days)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from fieldcrm.lib.auth import CSRF_COOKIE, SESSION_COOKIE
 from fieldcrm.lib.pagination import PageParams
@@ -98,7 +98,7 @@ class OrgUnitController(Controller):
 
     @get("/")
     async def list_units(
-        self, actor: Actor, page: PageParams, parent_id: Annotated[uuid.UUID | None, Parameter(query="parentId")] = None
+        self, actor: Actor, page: PageParams, parent_id: Annotated[uuid.UUID | None, QueryParameter(name="parentId")] = None
     ) -> OrgUnitPage:
         """Org units in tree order."""
         return await services.list_units(actor=actor, page=page, parent_id=parent_id)
@@ -137,7 +137,7 @@ class UserController(Controller):
         page: PageParams,
         q: Annotated[str | None, Parameter(max_length=100)] = None,
         role: Role | None = None,
-        org_unit_id: Annotated[uuid.UUID | None, Parameter(query="orgUnitId")] = None,
+        org_unit_id: Annotated[uuid.UUID | None, QueryParameter(name="orgUnitId")] = None,
         active: bool | None = None,
     ) -> UserPage:
         """People the caller may see."""
