@@ -1,6 +1,7 @@
 """The Litestar application: controllers, error mapping, lifespan."""
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from fieldcrm import __version__
 from fieldcrm.accounts.controllers import CONTROLLERS as ACCOUNT_CONTROLLERS
 from fieldcrm.lib.auth import auth_middleware, provide_actor
-from fieldcrm.lib.db import close_engine, engine, open_engine
+from fieldcrm.lib.db import close_engine, engine, is_unique_violation, open_engine
 from fieldcrm.lib.errors import DomainError, TooManyRequests
 from fieldcrm.lib.pagination import provide_page
 from fieldcrm.lib.structs import BaseStruct
@@ -72,18 +73,24 @@ def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     return _problem(exc.status_code, exc.title, exc.message, **extra)
 
 
-def _field_of(key: str) -> str:
-    # msgspec reports "$.contacts[0].name"; the person wants "contacts[0].name".
-    return key.removeprefix("$.").removeprefix("$")
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+def _describe(item: dict[str, Any]) -> tuple[str, str]:
+    """(field, message) from one of Litestar's validation items, in the API's camelCase names."""
+    message = str(item.get("message", "invalid value"))
+    key = str(item.get("key") or "")
+    field = "" if key == "data" else key.removeprefix("data.")
+    if match := _MISSING.search(message):  # the key names the object, the message the field
+        field = f"{field}.{match.group(1)}" if field else match.group(1)
+    return field, message
 
 
 def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            field = _field_of(str(item.get("key") or ""))
-            message = str(item.get("message", "invalid value"))
-            message = message.split(" - at `", 1)[0]
+            field, message = _describe(item)
             errors.append({"field": field, "source": item.get("source", "body"), "message": message})
     if errors:
         first = errors[0]
@@ -104,6 +111,8 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 
 def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_unique_violation(exc):
+        return _problem(409, "Conflict", "this conflicts with a record that already exists (it may have just been created)")
     log.exception("unhandled error", exc_info=exc)
     return _problem(500, "Internal error", "something went wrong on the server; it has been logged")
 

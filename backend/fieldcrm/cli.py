@@ -130,6 +130,16 @@ def cmd_import(args: argparse.Namespace) -> None:
     print(report)  # noqa: T201
 
 
+def cmd_worker(args: argparse.Namespace) -> None:
+    """Run the background worker."""
+    import logging
+
+    from fieldcrm.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(run_worker(once=args.once))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``fieldcrm`` console script."""
     parser = argparse.ArgumentParser(prog="fieldcrm", description="fieldcrm: field-sales CRM for key-account teams")
@@ -168,6 +178,10 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("--skip-invalid", action="store_true")
     imp.add_argument("--encoding", choices=["auto", "utf-8", "gbk"], default="auto")
     imp.set_defaults(func=cmd_import)
+
+    worker = sub.add_parser("worker", help="run the background worker")
+    worker.add_argument("--once", action="store_true", help="run each job once and exit")
+    worker.set_defaults(func=cmd_worker)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -37,7 +37,7 @@ from fieldcrm.accounts.tables import Revenue as RevenueRow
 from fieldcrm.accounts.tables import SegmentationRun
 from fieldcrm.audit import services as audit
 from fieldcrm.audit.tables import AuditEntry
-from fieldcrm.lib.db import contains_text, read_transaction, write_transaction
+from fieldcrm.lib.db import contains_text, is_unique_violation, read_transaction, write_transaction
 from fieldcrm.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.structs import changed_fields
@@ -388,7 +388,7 @@ async def create_account(*, actor: Actor, data: AccountCreate) -> Account:
             raise Conflict(msg)
         if data.parent_id:
             await _check_parent(actor, data.parent_id, account_id)
-        await AccountRow.insert(
+        insert = AccountRow.insert(
             AccountRow(
                 id=account_id,
                 code=data.code,
@@ -408,6 +408,13 @@ async def create_account(*, actor: Actor, data: AccountCreate) -> Account:
                 notes=data.notes,
             )
         )
+        try:
+            await insert
+        except Exception as exc:
+            if is_unique_violation(exc):  # lost a race with a concurrent create of the same code
+                msg = f"an account with code {data.code} already exists"
+                raise Conflict(msg, field="code") from exc
+            raise
         row = await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first()
         await audit.record(actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="create", after=row)
     return _account_out(row)

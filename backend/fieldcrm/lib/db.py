@@ -306,3 +306,12 @@ def contains_text(sql_expression: str, needle: str) -> Any:
 
     function = "instr" if isinstance(engine(), FieldcrmSQLiteEngine) else "strpos"
     return WhereRaw(f"{function}({sql_expression}, {{}}) > 0", needle)  # noqa: S608 - the expression is ours
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether a driver error is a unique-constraint violation (a race lost to a concurrent insert)."""
+    import asyncpg
+
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(exc)

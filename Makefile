@@ -1,0 +1,49 @@
+# fieldcrm: `make demo` runs the app with demo data on SQLite; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_ACCOUNTS ?= 2000
+JOBS ?= auto
+
+.PHONY: install demo serve migrate test test-sqlite test-postgres lint bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: set up from nothing, migrate a SQLite database, load demo data and serve at http://$(HOST):$(PORT)
+demo: install
+	$(BIN)/fieldcrm demo --accounts $(DEMO_ACCOUNTS)
+	@echo "Sign in as hq, director, manager or rep with password fieldcrm-demo. API docs: http://$(HOST):$(PORT)/schema"
+	$(BIN)/fieldcrm serve --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/fieldcrm serve --migrate --host $(HOST) --port $(PORT)
+
+migrate: install
+	$(BIN)/fieldcrm migrate
+
+## test: the whole suite on the database DATABASE_URL names (SQLite when unset)
+test: install
+	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then echo "== tests on PostgreSQL ($${DATABASE_URL})"; \
+	else echo "== tests on SQLite (PostgreSQL-only tests are left out; run DATABASE_URL=postgresql://... make test for them)"; fi
+	$(BIN)/python -m pytest -n $(JOBS) -q -rs
+
+lint: install
+	$(BIN)/ruff check backend tests bench
+	$(BIN)/ruff format --check backend tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) fieldcrm.db fieldcrm.db-wal fieldcrm.db-shm .pytest_cache .mypy_cache .ruff_cache
