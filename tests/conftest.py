@@ -1,7 +1,7 @@
 """Test set-up: a database per xdist worker (SQLite file or PostgreSQL database), migrated once, emptied per test.
 
 The database comes from DATABASE_URL (SQLite in a temporary folder when unset). Tests marked
-``postgres_only`` are deselected on SQLite, with a line saying so. FIELDCRM_TEST_STRICT=1 (CI)
+``postgres_only`` are deselected on SQLite and ``sqlite_only`` ones on PostgreSQL; the header says so. FIELDCRM_TEST_STRICT=1 (CI)
 turns every skip into a failure, so a run that could not test something cannot pass.
 """
 
@@ -36,25 +36,23 @@ STRICT = os.environ.get("FIELDCRM_TEST_STRICT") == "1"
 
 def pytest_report_header(config: pytest.Config) -> str:
     engine = "PostgreSQL" if IS_POSTGRES else "SQLite"
-    return f"fieldcrm: database {engine} ({os.environ['DATABASE_URL']}); strict={STRICT}"
+    left_out = "sqlite_only" if IS_POSTGRES else "postgres_only"
+    return (
+        f"fieldcrm: database {engine} ({os.environ['DATABASE_URL']}); strict={STRICT}; "
+        f"tests marked {left_out} are deselected on this engine"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if IS_POSTGRES:
-        return
+    # Engine-specific tests are deselected (not skipped) on the other engine: the make test
+    # header says so, and CI runs both engines, each in strict mode.
+    other = "sqlite_only" if IS_POSTGRES else "postgres_only"
     kept, dropped = [], []
     for item in items:
-        (dropped if item.get_closest_marker("postgres_only") else kept).append(item)
+        (dropped if item.get_closest_marker(other) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and _WORKER == "main":
-            reporter.write_line(
-                f"fieldcrm: {len(dropped)} PostgreSQL-only tests left out on SQLite "
-                "(run `DATABASE_URL=postgresql://... make test` for them)",
-                yellow=True,
-            )
 
 
 @pytest.hookimpl(hookwrapper=True)

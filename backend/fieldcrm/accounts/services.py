@@ -738,7 +738,7 @@ async def put_revenue(*, actor: Actor, account_id: uuid.UUID, data: RevenuePut) 
 async def upsert_revenue(account_id: uuid.UUID, month: datetime.date, amount_cents: int) -> None:
     """Insert or replace one month's revenue (inside the caller's transaction)."""
     await RevenueRow.insert(RevenueRow(account=account_id, month=month, amount_cents=amount_cents)).on_conflict(
-        target=[RevenueRow.account, RevenueRow.month],
+        target=(RevenueRow.account, RevenueRow.month),
         action="DO UPDATE",
         values=[RevenueRow.amount_cents, RevenueRow.updated_at],
     )
