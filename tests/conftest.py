@@ -114,7 +114,7 @@ def _tables() -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-async def clean_database(migrated_database: None) -> AsyncIterator[None]:
+async def clean_database(migrated_database: None) -> None:
     """Every test starts from empty tables."""
     from fieldcrm.lib.db import engine
 
@@ -127,7 +127,6 @@ async def clean_database(migrated_database: None) -> AsyncIterator[None]:
             await db.run_ddl("PRAGMA defer_foreign_keys = ON")
             for table in tables:
                 await db.run_ddl(f"DELETE FROM {table}")  # noqa: S608 - table names are ours
-    yield
 
 
 @pytest.fixture(scope="session")

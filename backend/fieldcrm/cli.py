@@ -64,7 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_migrate(_: argparse.Namespace) -> None:
     """Bring the database schema up to date."""
     asyncio.run(migrate())
-    print("database is up to date")  # noqa: T201
+    print("database is up to date")
 
 
 def cmd_user_add(args: argparse.Namespace) -> None:
@@ -99,7 +99,7 @@ def cmd_user_add(args: argparse.Namespace) -> None:
                 role=args.role, org_unit_id=unit_id,
             ),
         )
-        print(f"created {user.username} ({user.role}) in {user.org_unit_name}")  # noqa: T201
+        print(f"created {user.username} ({user.role}) in {user.org_unit_name}")
 
     _run(add)
 
@@ -109,7 +109,7 @@ def cmd_segment(_: argparse.Namespace) -> None:
     from fieldcrm.accounts.segmentation import run_segmentation
 
     result = _run(run_segmentation, actor=None)
-    print(result)  # noqa: T201
+    print(result)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -118,7 +118,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     asyncio.run(migrate())
     result = _run(build_demo, accounts=args.accounts, seed=args.seed)
-    print(result)  # noqa: T201
+    print(result)
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -127,7 +127,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
     report = _run(import_file, path=args.file, kind=args.kind, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
                   encoding=args.encoding)
-    print(report)  # noqa: T201
+    print(report)
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

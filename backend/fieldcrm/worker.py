@@ -5,6 +5,7 @@ workers run it at once. SIGTERM or SIGINT stops the loop after the job in progre
 """
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -12,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fieldcrm.lib.db import close_engine, open_engine
+from fieldcrm.org.services import purge_expired_sessions
 
 log = logging.getLogger("fieldcrm.worker")
 
@@ -27,8 +29,6 @@ class Job:
 
 
 async def _purge_sessions() -> object:
-    from fieldcrm.org.services import purge_expired_sessions
-
     return await purge_expired_sessions()
 
 
@@ -59,9 +59,7 @@ async def run_worker(*, jobs: list[Job] | None = None, once: bool = False) -> No
             if once:
                 break
             wait = max(0.5, min(j.next_at for j in jobs) - time.monotonic())
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=wait)
-            except TimeoutError:
-                pass
     finally:
         await close_engine()

@@ -28,7 +28,7 @@ def server_env() -> dict[str, str]:
     return {**os.environ, "FIELDCRM_NEW_PASSWORD": "a long password"}
 
 
-async def test_cli_sets_up_and_serves_over_http(server_env):
+def test_cli_sets_up_and_serves_over_http(server_env):
     migrated = _fieldcrm("migrate", env=server_env)
     assert migrated.returncode == 0, migrated.stderr
     added = _fieldcrm("user", "add", "boss", "--role", "hq_admin", "--name", "老板", env=server_env)
@@ -39,17 +39,17 @@ async def test_cli_sets_up_and_serves_over_http(server_env):
     assert "taken" in duplicate.stderr
 
     port = _free_port()
-    proc = subprocess.Popen(  # noqa: S603 - our own console script
+    proc = subprocess.Popen(
         [str(BIN / "fieldcrm"), "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        with httpx.Client(base_url=base, timeout=5) as client:
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    health = await client.get("/health")
+                    health = client.get("/health")
                     break
                 except httpx.TransportError:
                     assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
@@ -57,13 +57,13 @@ async def test_cli_sets_up_and_serves_over_http(server_env):
                     time.sleep(0.2)
             assert health.status_code == 200
             assert health.json()["database"] == "ok"
-            login = await client.post("/api/auth/login", json={"username": "boss", "password": "a long password"})
+            login = client.post("/api/auth/login", json={"username": "boss", "password": "a long password"})
             assert login.status_code == 200, login.text
-            me = await client.get("/api/me")  # the cookie the server set carries the session
+            me = client.get("/api/me")  # the cookie the server set carries the session
             assert me.json()["user"]["displayName"] == "老板"
-            schema = (await client.get("/schema/openapi.json")).json()
+            schema = (client.get("/schema/openapi.json")).json()
             assert "/api/accounts/{account_id}/overview" in schema["paths"]
-            docs = await client.get("/schema")
+            docs = client.get("/schema")
             assert docs.status_code == 200 and "<html" in docs.text.lower()
     finally:
         proc.terminate()

@@ -3,6 +3,7 @@
 import datetime
 import decimal
 import enum
+import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -113,8 +114,6 @@ def to_entry(row: Mapping[str, Any]) -> AuditEntry:
     """An audit row as its API shape."""
     changes = row["changes"]
     if isinstance(changes, str):
-        import json
-
         changes = json.loads(changes)
     return AuditEntry(
         id=row["id"],

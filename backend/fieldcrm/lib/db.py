@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiosqlite
+import asyncpg
+from piccolo.columns.combination import WhereRaw
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
@@ -58,6 +60,7 @@ class FieldcrmSQLiteTransaction(SQLiteTransaction):
     __slots__ = ("_lease",)
 
     async def get_connection(self) -> aiosqlite.Connection:
+        """The shared writer for IMMEDIATE/EXCLUSIVE transactions, a pooled reader for DEFERRED ones."""
         engine: FieldcrmSQLiteEngine = self.engine  # type: ignore[assignment]
         if self.transaction_type is TransactionType.deferred:
             self._lease = "reader"
@@ -225,6 +228,7 @@ class FieldcrmPostgresEngine(PostgresEngine):
         self.pool_max = pool_max
 
     async def run_querystring(self, querystring: Any, in_pool: bool = True) -> Any:
+        """Run a statement, counting it."""
         _record(str(querystring))
         return await super().run_querystring(querystring, in_pool=in_pool)
 
@@ -257,7 +261,7 @@ def make_engine(settings: Settings) -> Engine:
 
 def engine() -> Engine:
     """The process's engine, as Piccolo's configuration defines it."""
-    from fieldcrm.piccolo_conf import DB
+    from fieldcrm.piccolo_conf import DB  # noqa: PLC0415 - piccolo_conf imports this module to build DB
 
     return DB
 
@@ -302,16 +306,12 @@ async def close_engine() -> None:
 
 def contains_text(sql_expression: str, needle: str) -> Any:
     """WHERE the SQL expression contains ``needle`` literally (no LIKE wildcards to escape; any script)."""
-    from piccolo.columns.combination import WhereRaw
-
     function = "instr" if isinstance(engine(), FieldcrmSQLiteEngine) else "strpos"
-    return WhereRaw(f"{function}({sql_expression}, {{}}) > 0", needle)  # noqa: S608 - the expression is ours
+    return WhereRaw(f"{function}({sql_expression}, {{}}) > 0", needle)
 
 
 def is_unique_violation(exc: BaseException) -> bool:
     """Whether a driver error is a unique-constraint violation (a race lost to a concurrent insert)."""
-    import asyncpg
-
     if isinstance(exc, asyncpg.UniqueViolationError):
         return True
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(exc)
