@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from piccolo.columns import Column
+
 from fieldcrm.accounts import timeline
 from fieldcrm.accounts.schemas import (
     Account,
@@ -36,8 +38,9 @@ from fieldcrm.accounts.tables import Holding as HoldingRow
 from fieldcrm.accounts.tables import Revenue as RevenueRow
 from fieldcrm.accounts.tables import SegmentationRun
 from fieldcrm.audit import services as audit
+from fieldcrm.audit.schemas import AuditPage
 from fieldcrm.audit.tables import AuditEntry
-from fieldcrm.lib.db import contains_text, is_unique_violation, read_transaction, write_transaction
+from fieldcrm.lib.db import contains_text, is_unique_violation, read_transaction, required, write_transaction
 from fieldcrm.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.structs import changed_fields
@@ -200,7 +203,7 @@ async def _account_row(actor: Actor, account_id: uuid.UUID) -> dict[str, Any]:
     if row is None:
         msg = f"account {account_id} not found"
         raise NotFound(msg)
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 async def ensure_visible(*, actor: Actor, account_id: uuid.UUID) -> None:
@@ -223,7 +226,7 @@ async def _check_owner(actor: Actor, owner_id: uuid.UUID) -> dict[str, Any]:
     if owner is None or not owner["is_active"]:
         msg = f"owner {owner_id} is not an active person in your part of the org tree"
         raise InvalidInput(msg, field="ownerId")
-    return owner  # type: ignore[no-any-return]
+    return owner
 
 
 async def _check_unit(actor: Actor, unit_id: uuid.UUID) -> None:
@@ -415,12 +418,12 @@ async def create_account(*, actor: Actor, data: AccountCreate) -> Account:
                 msg = f"an account with code {data.code} already exists"
                 raise Conflict(msg, field="code") from exc
             raise
-        row = await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first()
+        row = required(await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
         await audit.record(actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="create", after=row)
     return _account_out(row)
 
 
-_PATCH_COLUMNS = {"owner_id": AccountRow.owner, "org_unit_id": AccountRow.org_unit, "parent_id": AccountRow.parent}
+_PATCH_COLUMNS: dict[str, Column] = {"owner_id": AccountRow.owner, "org_unit_id": AccountRow.org_unit, "parent_id": AccountRow.parent}
 
 
 async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPatch) -> Account:
@@ -455,7 +458,7 @@ async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPa
                 account_id, changes.get("name", before["name"]), changes.get("code", before["code"])
             )
         await AccountRow.update(values).where(AccountRow.id == account_id)
-        after = await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first()
+        after = required(await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
         await audit.record(
             actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="update", before=before, after=after
         )
@@ -498,7 +501,7 @@ async def override_tier(*, actor: Actor, account_id: uuid.UUID, data: TierOverri
                 AccountRow.version: AccountRow.version + 1,
             }
         ).where(AccountRow.id == account_id)
-        after = await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first()
+        after = required(await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
         await audit.record(
             actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="override",
             before=before, after=after,
@@ -517,7 +520,7 @@ async def _contact_row(actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUI
     if row is None:
         msg = f"contact {contact_id} not found"
         raise NotFound(msg)
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 async def list_contacts(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -> ContactPage:
@@ -550,7 +553,7 @@ async def create_contact(*, actor: Actor, account_id: uuid.UUID, data: ContactCr
             )
         )
         await refresh_search_text(account_id)
-        row = await ContactRow.select().where(ContactRow.id == contact_id).first()
+        row = required(await ContactRow.select().where(ContactRow.id == contact_id).first())
         await audit.record(actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="create", after=row)
     return _contact_out(row)
 
@@ -566,7 +569,7 @@ async def update_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uui
         await ContactRow.update(values).where(ContactRow.id == contact_id)
         if "name" in changes:
             await refresh_search_text(account_id)
-        after = await ContactRow.select().where(ContactRow.id == contact_id).first()
+        after = required(await ContactRow.select().where(ContactRow.id == contact_id).first())
         await audit.record(
             actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="update", before=before, after=after
         )
@@ -602,7 +605,7 @@ async def _holding_row(actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUI
     if row is None:
         msg = f"holding {holding_id} not found"
         raise NotFound(msg)
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 async def list_holdings(
@@ -641,7 +644,7 @@ async def create_holding(*, actor: Actor, account_id: uuid.UUID, data: HoldingCr
                 contract_end=data.contract_end,
             )
         )
-        row = await HoldingRow.select().where(HoldingRow.id == holding_id).first()
+        row = required(await HoldingRow.select().where(HoldingRow.id == holding_id).first())
         await audit.record(actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="create", after=row)
     return _holding_out(row)
 
@@ -655,7 +658,7 @@ async def update_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uui
         values: dict[Any, Any] = {getattr(HoldingRow, k): v for k, v in changes.items()}
         values[HoldingRow.updated_at] = utcnow()
         await HoldingRow.update(values).where(HoldingRow.id == holding_id)
-        after = await HoldingRow.select().where(HoldingRow.id == holding_id).first()
+        after = required(await HoldingRow.select().where(HoldingRow.id == holding_id).first())
         await audit.record(
             actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="update", before=before, after=after
         )
@@ -890,7 +893,7 @@ timeline.register("audit", _audit_source)
 timeline.register("contracts", _contract_source)
 
 
-async def audit_trail(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -> Any:
+async def audit_trail(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -> AuditPage:
     """The audit trail of an account in scope (managers and HQ)."""
     scope.require(actor, "audit.read")
     await ensure_visible(actor=actor, account_id=account_id)

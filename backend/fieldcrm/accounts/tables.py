@@ -41,7 +41,7 @@ class Account(Table, tablename="accounts"):
     longitude = DoublePrecision(null=True, default=None)
     visit_radius_m = Integer(default=300)
     status = Varchar(length=16, default="active", index=True)  # prospect | active | at_risk | lost
-    parent = ForeignKey("self", null=True, default=None, on_delete=OnDelete.set_null, index=True)
+    parent: ForeignKey["Account"] = ForeignKey("self", null=True, default=None, on_delete=OnDelete.set_null, index=True)
     member_lines = Integer(default=0)
     notes = Text(default="")
     version = Integer(default=1)

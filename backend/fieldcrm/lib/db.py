@@ -75,9 +75,9 @@ class FieldcrmSQLiteTransaction(SQLiteTransaction):
         try:
             if exception:
                 if not self._rolled_back:
-                    await self.rollback()
+                    await self.rollback()  # type: ignore[no-untyped-call]
             elif not self._committed and not self._rolled_back:
-                await self.commit()
+                await self.commit()  # type: ignore[no-untyped-call]
         finally:
             if self.connection.in_transaction:  # a failed COMMIT leaves it open; never hand it on like that
                 with contextlib.suppress(sqlite3.Error):
@@ -176,7 +176,7 @@ class FieldcrmSQLiteEngine(SQLiteEngine):
                 async with connection.execute(f"PRAGMA {pragma}") as cursor:
                     row = await cursor.fetchone()
                     result[pragma] = next(iter(row.values()))
-            return result
+        return result
 
     async def _run_in_existing_connection(
         self,
@@ -188,7 +188,8 @@ class FieldcrmSQLiteEngine(SQLiteEngine):
     ) -> list[dict[str, Any]]:
         _record(query)
         async with connection.execute(query, args or []) as cursor:
-            return list(await cursor.fetchall())
+            rows: list[dict[str, Any]] = list(await cursor.fetchall())  # type: ignore[arg-type]  # dict_factory rows
+            return rows
 
     async def _run_in_new_connection(
         self,
@@ -210,7 +211,7 @@ class FieldcrmSQLiteEngine(SQLiteEngine):
         finally:
             self.release_writer()
 
-    def transaction(  # type: ignore[override]
+    def transaction(
         self,
         transaction_type: TransactionType = TransactionType.immediate,
         allow_nested: bool = True,
@@ -308,6 +309,14 @@ def contains_text(sql_expression: str, needle: str) -> Any:
     """WHERE the SQL expression contains ``needle`` literally (no LIKE wildcards to escape; any script)."""
     function = "instr" if isinstance(engine(), FieldcrmSQLiteEngine) else "strpos"
     return WhereRaw(f"{function}({sql_expression}, {{}}) > 0", needle)
+
+
+def required(row: dict[str, Any] | None) -> dict[str, Any]:
+    """A row the caller just wrote or locked; its absence is a bug, not a user error."""
+    if row is None:
+        msg = "a row written in this transaction could not be read back"
+        raise RuntimeError(msg)
+    return row
 
 
 def is_unique_violation(exc: BaseException) -> bool:

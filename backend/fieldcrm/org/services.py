@@ -56,7 +56,7 @@ async def _unit_row(unit_id: uuid.UUID) -> dict[str, Any]:
     if row is None:
         msg = f"org unit {unit_id} does not exist"
         raise NotFound(msg)
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 async def list_units(*, actor: Actor, page: PageParams, parent_id: uuid.UUID | None = None) -> OrgUnitPage:
@@ -216,7 +216,7 @@ async def _user_row(user_id: uuid.UUID, actor: Actor | None = None) -> dict[str,
     if row is None:
         msg = f"user {user_id} does not exist"
         raise NotFound(msg)
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 async def list_users(
@@ -324,7 +324,7 @@ async def me(*, actor: Actor) -> Me:
 
 async def leaders_of(user_id: uuid.UUID) -> list[dict[str, Any]]:
     """The managers and directors above a person, nearest first (whom they report to)."""
-    row = await User.select(User.org_unit.path.as_alias("path")).where(User.id == user_id).first()
+    row = await User.select(User.org_unit._.path.as_alias("path")).where(User.id == user_id).first()
     if row is None:
         return []
     ancestor_ids = [uuid.UUID(part) for part in row["path"].strip("/").split("/")]
@@ -408,7 +408,7 @@ async def authenticate(token: str, *, via_cookie: bool) -> Actor | None:
             Session.user.display_name.as_alias("display_name"),
             Session.user.role.as_alias("role"),
             Session.user.org_unit.as_alias("org_unit_id"),
-            Session.user.org_unit.path.as_alias("org_path"),
+            Session.user.org_unit._.path.as_alias("org_path"),
             Session.user.locale.as_alias("locale"),
             Session.user.is_active.as_alias("is_active"),
         )

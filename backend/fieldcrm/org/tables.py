@@ -21,7 +21,7 @@ class OrgUnit(Table, tablename="org_units"):
     id = pk()
     name = Varchar(length=120)
     kind = Varchar(length=16)  # hq | province | city | team
-    parent = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
+    parent: ForeignKey["OrgUnit"] = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
     # Materialised path "/<id>/<id>/": a subtree is one indexed prefix match.
     path = Varchar(length=1000, index=True)
     depth = Integer(default=0)
