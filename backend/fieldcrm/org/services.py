@@ -408,7 +408,7 @@ async def authenticate(token: str, *, via_cookie: bool) -> Actor | None:
             Session.user.display_name.as_alias("display_name"),
             Session.user.role.as_alias("role"),
             Session.user.org_unit.as_alias("org_unit_id"),
-            Session.user.org_unit._.path.as_alias("org_path"),
+            Session.user._.org_unit._.path.as_alias("org_path"),
             Session.user.locale.as_alias("locale"),
             Session.user.is_active.as_alias("is_active"),
         )
