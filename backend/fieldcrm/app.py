@@ -81,6 +81,9 @@ def _describe(item: dict[str, Any]) -> tuple[str, str]:
     message = str(item.get("message", "invalid value"))
     key = str(item.get("key") or "")
     field = "" if key == "data" else key.removeprefix("data.")
+    if item.get("source") != "body":  # query and path parameters are named in Python; the API speaks camelCase
+        head, *rest = field.split("_")
+        field = head + "".join(part.title() for part in rest)
     if match := _MISSING.search(message):  # the key names the object, the message the field
         field = f"{field}.{match.group(1)}" if field else match.group(1)
     return field, message

@@ -239,3 +239,21 @@ async def test_unknown_ids_are_404(client, org):
     r = await client.get(f"/api/accounts/{uuid.uuid4()}", headers=org.hq.headers)
     assert r.status_code == 404
     assert r.json()["title"] == "Not found"
+
+
+async def test_bad_query_and_path_values_get_clear_problems(client, org):
+    h = org.hq.headers
+    r = await client.get("/api/accounts", params={"limit": "lots"}, headers=h)
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"] == "limit"
+    r = await client.get("/api/accounts", params={"ownerId": "not-a-uuid"}, headers=h)
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"] == "ownerId"
+    r = await client.get("/api/accounts", params={"cursor": "abc"}, headers=h)
+    assert r.status_code == 422
+    assert r.json()["field"] == "cursor"
+    r = await client.get("/api/accounts/not-a-uuid", headers=h)
+    assert r.status_code == 404
+    r = await client.put("/api/accounts", json={}, headers=h)
+    assert r.status_code == 405
+    assert r.headers["content-type"].startswith("application/problem+json")
