@@ -231,7 +231,7 @@ async def _check_owner(actor: Actor, owner_id: uuid.UUID) -> dict[str, Any]:
 
 async def _check_unit(actor: Actor, unit_id: uuid.UUID) -> None:
     unit = await OrgUnit.select(OrgUnit.path).where(OrgUnit.id == unit_id).first()
-    if unit is None or not scope.unit_in_subtree(actor, unit["path"]) and actor.role != "rep":
+    if unit is None or not scope.unit_in_subtree(actor, unit["path"]):
         msg = f"org unit {unit_id} is not in your part of the org tree"
         raise InvalidInput(msg, field="orgUnitId")
 
@@ -267,11 +267,13 @@ def _check_location(latitude: float | None, longitude: float | None) -> None:
         raise InvalidInput(msg, field="latitude" if latitude is None else "longitude")
 
 
-async def _code_free(code: str, except_id: uuid.UUID | None = None) -> None:
+async def _code_free(actor: Actor, code: str, except_id: uuid.UUID | None = None) -> None:
+    # Codes are unique across the company, so a clash must be told; only HQ learns more than that.
     query = AccountRow.select(AccountRow.id, AccountRow.deleted_at).where(AccountRow.code == code)
     row = await query.first()
     if row is not None and row["id"] != except_id:
-        hint = " (a deleted account keeps it; restore that one through an import)" if row["deleted_at"] else ""
+        restore = " (a deleted account keeps it; restore that one through an import)"
+        hint = restore if row["deleted_at"] and scope.sees_everything(actor) else ""
         msg = f"an account with code {code} already exists{hint}"
         raise Conflict(msg, field="code")
 
@@ -368,6 +370,7 @@ async def list_accounts(*, actor: Actor, page: PageParams, sort: str = "name", *
 
 async def get_account(*, actor: Actor, account_id: uuid.UUID) -> Account:
     """One account in the actor's scope."""
+    scope.require(actor, "accounts.read")
     return _account_out(await _account_row(actor, account_id))
 
 
@@ -385,7 +388,7 @@ async def create_account(*, actor: Actor, data: AccountCreate) -> Account:
         org_unit_id = data.org_unit_id or owner["org_unit"]
         if data.org_unit_id:
             await _check_unit(actor, data.org_unit_id)
-        await _code_free(data.code)
+        await _code_free(actor, data.code)
         if await AccountRow.exists().where(AccountRow.id == account_id):
             msg = f"account {account_id} already exists"
             raise Conflict(msg)
@@ -445,7 +448,7 @@ async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPa
         if "org_unit_id" in changes:
             await _check_unit(actor, changes["org_unit_id"])
         if "code" in changes:
-            await _code_free(changes["code"], except_id=account_id)
+            await _code_free(actor, changes["code"], except_id=account_id)
         if changes.get("parent_id"):
             await _check_parent(actor, changes["parent_id"], account_id)
         values: dict[Any, Any] = {
@@ -525,6 +528,7 @@ async def _contact_row(actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUI
 
 async def list_contacts(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -> ContactPage:
     """Contacts of an account in scope, decision makers first."""
+    scope.require(actor, "accounts.read")
     await ensure_visible(actor=actor, account_id=account_id)
     where = (ContactRow.account == account_id, ContactRow.deleted_at.is_null())
     rows = await ContactRow.select().where(*where).order_by(ContactRow.name).order_by(ContactRow.id).limit(page.limit).offset(page.offset)
@@ -534,6 +538,7 @@ async def list_contacts(*, actor: Actor, account_id: uuid.UUID, page: PageParams
 
 async def create_contact(*, actor: Actor, account_id: uuid.UUID, data: ContactCreate) -> Contact:
     """Add a contact to an account in scope."""
+    scope.require(actor, "accounts.update")
     contact_id = data.id or new_id()
     async with write_transaction():
         await ensure_visible(actor=actor, account_id=account_id)
@@ -560,6 +565,7 @@ async def create_contact(*, actor: Actor, account_id: uuid.UUID, data: ContactCr
 
 async def update_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID, data: ContactPatch) -> Contact:
     """Change a contact."""
+    scope.require(actor, "accounts.update")
     changes = changed_fields(data)
     async with write_transaction():
         before = await _contact_row(actor, account_id, contact_id)
@@ -578,6 +584,7 @@ async def update_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uui
 
 async def delete_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID) -> None:
     """Remove a contact (soft: devices see it go)."""
+    scope.require(actor, "accounts.update")
     async with write_transaction():
         before = await _contact_row(actor, account_id, contact_id)
         now = utcnow()
@@ -612,6 +619,7 @@ async def list_holdings(
     *, actor: Actor, account_id: uuid.UUID, page: PageParams, ending_within_days: int | None = None
 ) -> HoldingPage:
     """What an account in scope holds, soonest contract end first."""
+    scope.require(actor, "accounts.read")
     await ensure_visible(actor=actor, account_id=account_id)
     where = [HoldingRow.account == account_id, HoldingRow.deleted_at.is_null()]
     if ending_within_days is not None:
@@ -625,6 +633,7 @@ async def list_holdings(
 
 async def create_holding(*, actor: Actor, account_id: uuid.UUID, data: HoldingCreate) -> Holding:
     """Record a product or service the customer has."""
+    scope.require(actor, "accounts.update")
     _check_contract(data.contract_start, data.contract_end)
     holding_id = data.id or new_id()
     async with write_transaction():
@@ -651,6 +660,7 @@ async def create_holding(*, actor: Actor, account_id: uuid.UUID, data: HoldingCr
 
 async def update_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID, data: HoldingPatch) -> Holding:
     """Change a holding."""
+    scope.require(actor, "accounts.update")
     changes = changed_fields(data)
     async with write_transaction():
         before = await _holding_row(actor, account_id, holding_id)
@@ -667,6 +677,7 @@ async def update_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uui
 
 async def delete_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID) -> None:
     """Remove a holding (soft)."""
+    scope.require(actor, "accounts.update")
     async with write_transaction():
         before = await _holding_row(actor, account_id, holding_id)
         now = utcnow()

@@ -130,7 +130,10 @@ async def test_delete_is_soft_and_frees_nothing(client, org):
     assert (await client.get(f"/api/accounts/{account}", headers=org.manager_a.headers)).status_code == 404
     again = await client.post("/api/accounts", json=_body(code="DEL1"), headers=org.rep_a.headers)
     assert again.status_code == 409
-    assert "deleted" in again.json()["detail"]
+    assert "deleted" not in again.json()["detail"]  # a rep learns only that the code is taken
+    hq = await client.post("/api/accounts", json=_body(code="DEL1", ownerId=str(org.rep_a.id)), headers=org.hq.headers)
+    assert hq.status_code == 409
+    assert "deleted" in hq.json()["detail"]
 
 
 async def test_search_matches_name_code_and_contacts_in_any_case_and_script(client, org):
