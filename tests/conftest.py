@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-_BASE_URL = os.environ.get("DATABASE_URL", "")
+# xdist workers inherit the controller's environment: remember the URL the user gave, once.
+_BASE_URL = os.environ.setdefault("FIELDCRM_TEST_BASE_URL", os.environ.get("DATABASE_URL", ""))
 if _BASE_URL.startswith("postgres"):
     _base, _, _name = _BASE_URL.rpartition("/")
     # One database per test process, so parallel runs on one server never meet; dropped at the end.

@@ -128,6 +128,8 @@ def cmd_import(args: argparse.Namespace) -> None:
     report = _run(import_file, path=args.file, kind=args.kind, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
                   encoding=args.encoding)
     print(report)
+    if report.errors and not report.applied and not args.dry_run:
+        raise SystemExit(f"{len(report.errors)} rows failed; nothing was applied (use --skip-invalid to apply the rest)")
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

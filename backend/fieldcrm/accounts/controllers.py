@@ -7,6 +7,7 @@ from litestar import Controller, delete, get, patch, post, put
 from litestar.params import Parameter, QueryParameter
 
 from fieldcrm.accounts import services
+from fieldcrm.accounts.io_controllers import IO_CONTROLLERS
 from fieldcrm.accounts.schemas import (
     Account,
     AccountCreate,
@@ -170,4 +171,4 @@ class HoldingController(Controller):
         await services.delete_holding(actor=actor, account_id=account_id, holding_id=holding_id)
 
 
-CONTROLLERS = [AccountController, ContactController, HoldingController]
+CONTROLLERS = [AccountController, ContactController, HoldingController, *IO_CONTROLLERS]

@@ -5,11 +5,12 @@ import decimal
 import enum
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fieldcrm.audit.schemas import AuditEntry, AuditPage
 from fieldcrm.audit.tables import AuditEntry as AuditRow
+from fieldcrm.lib.db import insert_rows
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.org.schemas import Actor
 
@@ -70,10 +71,9 @@ async def record(
     )
 
 
-async def record_many(rows: list[AuditRow]) -> None:
-    """Write prepared audit rows in one statement (imports)."""
-    if rows:
-        await AuditRow.insert(*rows)
+async def record_many(rows: Sequence[AuditRow]) -> None:
+    """Write audit rows prepared with ``entry_row`` in one executemany, inside the caller's transaction."""
+    await insert_rows(AuditRow, rows)
 
 
 def entry_row(

@@ -11,15 +11,21 @@ many queries an endpoint issues.
 import asyncio
 import contextlib
 import contextvars
+import datetime
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 import aiosqlite
 import asyncpg
+from piccolo.columns import JSON, JSONB, Column
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import ADAPTERS as SQLITE_ADAPTERS
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.table import Table
+from piccolo.utils.encoding import dump_json
 
 from fieldcrm.settings import Settings
 
@@ -106,7 +112,7 @@ class FieldcrmSQLiteEngine(SQLiteEngine):
             state = self._states[id(loop)] = _SQLiteState()
         return state
 
-    async def _open(self) -> aiosqlite.Connection:
+    async def _open(self, cache_kib: int = 16_384) -> aiosqlite.Connection:
         connection = aiosqlite.connect(**self.connection_kwargs)
         # A daemon worker thread: a connection left open never keeps the process from exiting.
         connection._thread.daemon = True
@@ -116,6 +122,7 @@ class FieldcrmSQLiteEngine(SQLiteEngine):
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA synchronous = FULL")
         await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute(f"PRAGMA cache_size = {-int(cache_kib)}")
         return connection
 
     async def acquire_writer(self) -> aiosqlite.Connection:
@@ -124,7 +131,8 @@ class FieldcrmSQLiteEngine(SQLiteEngine):
         await state.write_lock.acquire()
         try:
             if state.writer is None:
-                state.writer = await self._open()
+                # A larger page cache on the writer: bulk updates touch many index pages.
+                state.writer = await self._open(cache_kib=65_536)
         except BaseException:
             state.write_lock.release()
             raise
@@ -324,3 +332,102 @@ def is_unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.UniqueViolationError):
         return True
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(exc)
+
+
+# ---------------------------------------------------------------- bulk statements
+# Piccolo's multi-row INSERT costs about 0.1 ms a row to build; imports, segmentation and the demo
+# write tens of thousands of rows through the driver's executemany instead.
+
+
+def _numbered(sql: str) -> str:
+    """Turn ``?`` placeholders into asyncpg's ``$1..$n`` (outside string literals)."""
+    out: list[str] = []
+    number = 0
+    quoted = False
+    for char in sql:
+        if char == "'":
+            quoted = not quoted
+        if char == "?" and not quoted:
+            number += 1
+            out.append(f"${number}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _sqlite_value(value: Any) -> Any:
+    # Exactly what Piccolo writes: UUIDs as text, tz-aware datetimes as UTC text with +00:00, dates as ISO text.
+    adapter = SQLITE_ADAPTERS.get(type(value))
+    return adapter(value) if adapter is not None else value
+
+
+async def executemany(sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Run one statement for many parameter rows on the current write transaction's connection.
+
+    Write the SQL with ``?`` placeholders; on PostgreSQL they become ``$1..$n``. Pass values as
+    Python objects (uuid.UUID, datetime, date, int, str, None): on SQLite they are stored as
+    Piccolo stores them. Must run inside ``write_transaction()``.
+
+    Args:
+        sql: One INSERT or UPDATE statement with ``?`` placeholders.
+        rows: One parameter sequence per execution.
+
+    Raises:
+        RuntimeError: When called outside a transaction.
+    """
+    db = engine()
+    txn = db.current_transaction.get()
+    if txn is None:
+        msg = "executemany must run inside write_transaction()"
+        raise RuntimeError(msg)
+    if isinstance(db, FieldcrmSQLiteEngine):
+        params = [tuple(_sqlite_value(v) for v in row) for row in rows]
+        if params:
+            _record(sql)
+            cursor = await txn.connection.executemany(sql, params)
+            await cursor.close()
+        return
+    params = [tuple(row) for row in rows]
+    if params:
+        _record(sql)
+        await txn.connection.executemany(_numbered(sql), params)
+
+
+def as_uuid(value: Any) -> uuid.UUID:
+    """A UUID whether the driver returned one or its text."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def as_date(value: Any) -> datetime.date:
+    """A date whether the driver returned one or its ISO text."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def _column_value(column: Column, value: Any) -> Any:
+    if isinstance(column, JSON | JSONB) and not isinstance(value, str) and value is not None:
+        return dump_json(value)  # the text Piccolo itself would store
+    if isinstance(value, Table):
+        return getattr(value, value._meta.primary_key._meta.name)
+    return value
+
+
+async def insert_rows(table: type[Table], instances: Sequence[Table]) -> None:
+    """Insert prepared Piccolo instances with one ``executemany`` (Piccolo's multi-row INSERT costs ~0.1 ms a row).
+
+    Values are the instances' attributes, defaults included (Piccolo fills them when an instance is built).
+
+    Args:
+        table: The table class.
+        instances: Rows built with ``table(...)`` (e.g. ``audit.entry_row``).
+    """
+    if not instances:
+        return
+    columns = table._meta.columns
+    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table._meta.tablename} ({names}) VALUES ({marks})"  # noqa: S608 - names come from the table class
+    await executemany(sql, ([_column_value(c, getattr(i, c._meta.name)) for c in columns] for i in instances))
