@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "fieldcrm.org.piccolo_app",
         "fieldcrm.accounts.piccolo_app",
         "fieldcrm.audit.piccolo_app",
+        "fieldcrm.sync.piccolo_app",
     ]
 )

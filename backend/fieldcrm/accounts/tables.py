@@ -45,6 +45,7 @@ class Account(Table, tablename="accounts"):
     member_lines = Integer(default=0)
     notes = Text(default="")
     version = Integer(default=1)
+    sync_version = BigInt(default=0, index=True)  # stamped by the sync triggers; never set by services
     created_at = created_column()
     updated_at = updated_column()
     deleted_at = deleted_column()
@@ -62,6 +63,7 @@ class Contact(Table, tablename="contacts"):
     decision_role = Varchar(length=16, default="user")  # decision_maker | influencer | user | gatekeeper
     notes = Text(default="")
     version = Integer(default=1)
+    sync_version = BigInt(default=0, index=True)
     created_at = created_column()
     updated_at = updated_column()
     deleted_at = deleted_column()
@@ -78,6 +80,7 @@ class Holding(Table, tablename="holdings"):
     monthly_fee_cents = BigInt(default=0)
     contract_start = Date(null=True, default=None)
     contract_end = Date(null=True, default=None, index=True)
+    sync_version = BigInt(default=0, index=True)
     created_at = created_column()
     updated_at = updated_column()
     deleted_at = deleted_column()
@@ -90,8 +93,24 @@ class Revenue(Table, tablename="revenue"):
     account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
     month = Date()
     amount_cents = BigInt(default=0)
+    sync_version = BigInt(default=0, index=True)
     created_at = created_column()
     updated_at = updated_column()
+
+
+class AccountNote(Table, tablename="account_notes"):
+    """A note on an account: append-only, written in the field, often offline."""
+
+    id = pk()
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
+    author = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    author_name = Varchar(length=120, default="")
+    text = Text()
+    captured_at = Timestamptz(null=True, default=None)  # when the device saved it
+    sync_version = BigInt(default=0, index=True)
+    created_at = created_column()
+    updated_at = updated_column()
+    deleted_at = deleted_column()
 
 
 class SegmentationRun(Table, tablename="segmentation_runs"):
