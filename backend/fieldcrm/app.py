@@ -17,11 +17,12 @@ from fieldcrm import __version__
 from fieldcrm.accounts.controllers import CONTROLLERS as ACCOUNT_CONTROLLERS
 from fieldcrm.lib.auth import auth_middleware, provide_actor
 from fieldcrm.lib.db import close_engine, engine, is_unique_violation, open_engine
-from fieldcrm.lib.errors import DomainError, TooManyRequests
+from fieldcrm.lib.errors import DomainError, TooManyRequests, Unavailable
 from fieldcrm.lib.pagination import provide_page
 from fieldcrm.lib.structs import BaseStruct
 from fieldcrm.org.controllers import AuthController, MeController, OrgUnitController, UserController
 from fieldcrm.settings import Settings, get_settings
+from fieldcrm.sync.controllers import SyncController
 
 log = logging.getLogger("fieldcrm")
 PROBLEM = "application/problem+json"
@@ -68,7 +69,7 @@ def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     extra: dict[str, Any] = dict(exc.extra)
     if exc.field:
         extra["field"] = exc.field
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | Unavailable):
         extra["retry_after"] = exc.retry_after
     return _problem(exc.status_code, exc.title, exc.message, **extra)
 
@@ -134,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     api = Router(
         path="/api",
-        route_handlers=[AuthController, MeController, OrgUnitController, UserController, *ACCOUNT_CONTROLLERS],
+        route_handlers=[AuthController, MeController, OrgUnitController, UserController, *ACCOUNT_CONTROLLERS, SyncController],
         middleware=[auth_middleware()],
     )
     openapi = OpenAPIConfig(

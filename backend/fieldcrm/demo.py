@@ -596,10 +596,41 @@ class _Loader:
         self.connection = connection
         self.sqlite = sqlite
         self.counts: Counter[str] = Counter()
+        self.sync_version: int | None = None  # stamped on the rows of ``synced`` tables when set
+        self.synced: frozenset[str] = frozenset()
+
+    async def execute(self, sql: str) -> None:
+        await self.connection.execute(sql)
+
+    async def value(self, sql: str) -> Any:
+        """The first column of the first row."""
+        if not self.sqlite:
+            return await self.connection.fetchval(sql)
+        async with self.connection.execute(sql) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else next(iter(row.values()))
+
+    async def triggers_off(self, tables: Sequence[str]) -> list[str]:
+        """Switch off the tables' own triggers (not foreign keys) in this transaction; returns what restores them."""
+        if not self.sqlite:
+            for table in tables:
+                await self.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+            return [f'ALTER TABLE "{table}" ENABLE TRIGGER USER' for table in tables]
+        marks = ", ".join("?" for _ in tables)
+        sql = f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})"  # noqa: S608
+        async with self.connection.execute(sql, list(tables)) as cursor:
+            triggers = list(await cursor.fetchall())
+        for trigger in triggers:  # SQLite cannot switch a trigger off; DDL is transactional, so drop and re-create
+            await self.execute(f'DROP TRIGGER "{trigger["name"]}"')
+        return [str(trigger["sql"]) for trigger in triggers]
 
     async def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        if self.sync_version is not None and table in self.synced:
+            columns = (*columns, _SYNC_COLUMN)
+            tail = (self.sync_version,)
+            rows = [row + tail for row in rows]
         if self.sqlite:
             names = ", ".join(f'"{c}"' for c in columns)
             marks = ", ".join("?" for _ in columns)
@@ -625,10 +656,43 @@ class _Loader:
             await self.connection.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
 
 
-def _domain_tables() -> list[str]:
-    """Every table of every domain app, children before the tables they reference."""
-    classes = sort_table_classes(Finder().get_table_classes())
-    return [table._meta.tablename for table in reversed(classes)]
+# The sync app's bookkeeping: one counter row and one horizon row, created by its migration and kept.
+_SYNC_COUNTER = "change_counter"
+_SYNC_HORIZON = "sync_horizon"
+_SYNC_COLUMN = "sync_version"
+_KEEP = frozenset({_SYNC_COUNTER, _SYNC_HORIZON})
+
+
+def _domain_tables() -> tuple[list[str], frozenset[str]]:
+    """Every table of every domain app (children before the tables they reference), and those with sync versions."""
+    classes = list(reversed(sort_table_classes(Finder().get_table_classes())))
+    synced = frozenset(
+        table._meta.tablename
+        for table in classes
+        if any(column._meta.db_column_name == _SYNC_COLUMN for column in table._meta.columns)
+    )
+    return [table._meta.tablename for table in classes], synced
+
+
+async def _new_sync_version(loader: _Loader, tables: Sequence[str]) -> int | None:
+    """One sync version for everything the demo writes; every cursor issued before it must reset.
+
+    The sync triggers would stamp each row as it is written (and on PostgreSQL their counter
+    update costs more with every row of one transaction), so they are off during the load and the
+    rows carry this one version. Moving the horizon past every earlier cursor makes each device
+    take a full snapshot of the new company on its next pull.
+    """
+    if _SYNC_COUNTER not in tables:
+        return None
+    await loader.execute(f"UPDATE {_SYNC_COUNTER} SET value = value + 1 WHERE id = 1")  # noqa: S608 - our names
+    version = await loader.value(f"SELECT value FROM {_SYNC_COUNTER} WHERE id = 1")  # noqa: S608
+    if version is None:
+        msg = f"the {_SYNC_COUNTER} row is missing; run `fieldcrm migrate` on a fresh database"
+        raise RuntimeError(msg)
+    if _SYNC_HORIZON in tables:
+        horizon = int(version) - 1
+        await loader.execute(f"UPDATE {_SYNC_HORIZON} SET version = {horizon} WHERE id = 1 AND version < {horizon}")  # noqa: S608
+    return int(version)
 
 
 async def _segment() -> str:
@@ -675,15 +739,16 @@ async def build_demo(*, accounts: int = 2000, seed: int = 42) -> str:
     sqlite = isinstance(db, FieldcrmSQLiteEngine)
     builder = _Builder(seed=seed, values=_Values.for_engine(sqlite=sqlite), now=utcnow())
     builder.org(hash_password_sync(DEMO_PASSWORD))  # one hash for every demo login: argon2 is slow on purpose
-    tables = _domain_tables()
+    tables, synced = _domain_tables()
     async with write_transaction() as txn:
         loader = _Loader(txn.connection, sqlite=sqlite)
         cache_size = None
         if sqlite:
-            async with txn.connection.execute("PRAGMA cache_size") as cursor:
-                cache_size = next(iter((await cursor.fetchone()).values()))
-            await txn.connection.execute("PRAGMA cache_size = -262144")  # 256 MiB while loading
-        await loader.empty(tables)
+            cache_size = await loader.value("PRAGMA cache_size")
+            await loader.execute("PRAGMA cache_size = -262144")  # 256 MiB while loading
+        restore = await loader.triggers_off(tables)  # first: deleting accounts updates members (parent set null)
+        await loader.empty([table for table in tables if table not in _KEEP])
+        loader.sync_version, loader.synced = await _new_sync_version(loader, tables), synced
         await loader.insert("org_units", _UNIT_COLUMNS, builder.units)
         await loader.insert("users", _USER_COLUMNS, builder.users)
         cities = builder.cities(accounts)
@@ -700,9 +765,11 @@ async def build_demo(*, accounts: int = 2000, seed: int = 42) -> str:
         finally:
             if pending is not None and not pending.done():  # never leave the transaction with a write in flight
                 await asyncio.gather(pending, return_exceptions=True)
+        tiers = await _segment()  # joins this transaction: its updates need no stamping either
+        for statement in restore:
+            await loader.execute(statement)
         if cache_size is not None:
-            await txn.connection.execute(f"PRAGMA cache_size = {int(cache_size)}")
-    tiers = await _segment()
+            await loader.execute(f"PRAGMA cache_size = {int(cache_size)}")
     await _tidy(db, sqlite=sqlite)
     counts = loader.counts
     return (

@@ -384,6 +384,24 @@ async def session_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
     return [Target("own session", headers={"Authorization": f"Bearer {response.token}"})]
 
 
+async def device_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A sync client bound to the persona, one bound to someone else, and one never seen."""
+    del fresh
+    from fieldcrm.sync.tables import SyncClient
+
+    owner = persona if persona not in SIGNED_OUT else "rep_a"
+    own, other = uuid.uuid4(), uuid.uuid4()
+    await SyncClient.insert(
+        SyncClient(id=own, user=ctx.person(owner).id),
+        SyncClient(id=other, user=ctx.person("rep_b" if owner != "rep_b" else "rep_a").id),
+    )
+    return [
+        Target("own device", params={"clientId": str(own)}, who=owner, ref=own),
+        Target("someone else's device", params={"clientId": str(other)}, who="someone else", ref=other),
+        Target("new device", params={"clientId": str(uuid.uuid4())}, who=None, ref=None),
+    ]
+
+
 # ---------------------------------------------------------------- expected answers
 
 Expect = Callable[[str, Target], "int | str"]
@@ -422,6 +440,26 @@ def role_only(ok: int | str, roles: frozenset[str] = EVERYONE, *, miss: int | No
         return ok
 
     return expect
+
+
+def device(new: int) -> Expect:
+    """A device id is the caller's own (200), another user's (403 for push and pull), or new (``new``)."""
+
+    def expect(persona: str, target: Target) -> int | str:
+        if persona in SIGNED_OUT:
+            return 401
+        if target.who is None:
+            return new
+        return 200 if target.who == persona else 403
+
+    return expect
+
+
+def own_device_only(persona: str, target: Target) -> int | str:
+    """Rejections are read on the device's own user's behalf only; any other id is missing (404)."""
+    if persona in SIGNED_OUT:
+        return 401
+    return 200 if target.who == persona else 404
 
 
 def create_account_with_owner(persona: str, target: Target) -> int | str:
@@ -523,6 +561,10 @@ BODIES: dict[str, Body] = {
     "unit.patch": json_body(lambda ctx, p, t: {"name": f"Renamed {next(ctx.counter)}"}),
     "user.create": json_body(_user_create),
     "user.patch": json_body(lambda ctx, p, t: {"phone": "+86 531 0000 0000"}),
+    "note.create": json_body(lambda ctx, p, t: {"text": "拜访：客户计划扩容专线"}),
+    "sync.push": json_body(lambda ctx, p, t: {"clientId": t.params["clientId"], "mutations": []}),
+    "sync.pull": json_body(lambda ctx, p, t: {"clientId": t.params["clientId"], "cursor": None}),
+    "sync.rejections": lambda ctx, p, t: {"params": {"clientId": t.params["clientId"]}},
     "import.csv": lambda ctx, p, t: {
         "params": {"kind": t.params["kind"]},
         "content": t.ref.encode(),
@@ -714,6 +756,12 @@ ROWS: list[Row] = [
         "POST", "/api/imports", "import CSV (text/csv body)", import_targets, role_only(200, HQ_ONLY), body="import.csv"
     ),
     Row("GET", "/api/accounts/export", "export CSV", no_target, role_only(200)),
+    # notes and the offline protocol
+    Row("GET", ACC + "/notes", "list", account_targets, scoped(200)),
+    Row("POST", ACC + "/notes", "add", account_targets, scoped(201), body="note.create"),
+    Row("POST", "/api/sync/push", "push to a device", device_targets, device(200), body="sync.push"),
+    Row("POST", "/api/sync/pull", "pull to a device", device_targets, device(200), body="sync.pull"),
+    Row("GET", "/api/sync/rejections", "a device's rejections", device_targets, own_device_only, body="sync.rejections"),
     Row("POST", "/api/segmentation", "run segmentation", no_target, role_only(200, HQ_ONLY)),
 ]
 

@@ -21,6 +21,9 @@ from fieldcrm.accounts.schemas import (
     HoldingCreate,
     HoldingPage,
     HoldingPatch,
+    Note,
+    NoteCreate,
+    NotePage,
     Overview,
     RevenueMonth,
     RevenuePut,
@@ -171,4 +174,21 @@ class HoldingController(Controller):
         await services.delete_holding(actor=actor, account_id=account_id, holding_id=holding_id)
 
 
-CONTROLLERS = [AccountController, ContactController, HoldingController, *IO_CONTROLLERS]
+class NoteController(Controller):
+    """Notes on an account."""
+
+    path = "/accounts/{account_id:uuid}/notes"
+    tags = ["accounts"]
+
+    @get("/")
+    async def list_notes(self, actor: Actor, account_id: uuid.UUID, page: PageParams) -> NotePage:
+        """Notes, newest first."""
+        return await services.list_notes(actor=actor, account_id=account_id, page=page)
+
+    @post("/")
+    async def create_note(self, actor: Actor, account_id: uuid.UUID, data: NoteCreate) -> Note:
+        """Add a note."""
+        return await services.create_note(actor=actor, account_id=account_id, data=data)
+
+
+CONTROLLERS = [AccountController, ContactController, HoldingController, NoteController, *IO_CONTROLLERS]

@@ -98,7 +98,7 @@ class MalformedFile(DomainError):
 
 # ---------------------------------------------------------------- headers
 
-_ACCOUNT_COLUMNS: dict[str, tuple[str, ...]] = {
+ACCOUNT_COLUMNS: dict[str, tuple[str, ...]] = {
     "code": ("code", "客户编码", "集团编码", "客户编号", "集团编号", "客户代码", "集团客户编码"),
     "name": ("name", "客户名称", "集团名称", "客户名", "名称", "集团客户名称"),
     "industry": ("industry", "行业", "所属行业", "行业类型"),
@@ -140,7 +140,7 @@ _REVENUE_COLUMNS: dict[str, tuple[str, ...]] = {
     "amount": ("amount", "收入", "金额", "收入金额", "出账收入"),
 }
 _COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "accounts": _ACCOUNT_COLUMNS,
+    "accounts": ACCOUNT_COLUMNS,
     "contacts": _CONTACT_COLUMNS,
     "holdings": _HOLDING_COLUMNS,
     "revenue": _REVENUE_COLUMNS,

@@ -285,3 +285,31 @@ class Overview(BaseStruct):
     revenue_trend: list[RevenueMonth]
     tier: TierExplanation
     timeline: list[TimelineItem]
+
+
+class Note(BaseStruct):
+    """A note on an account."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    author_id: uuid.UUID | None
+    author_name: str
+    text: str
+    captured_at: datetime.datetime | None
+    created_at: datetime.datetime
+
+
+class NoteCreate(BaseStruct):
+    """A new note; ``capturedAt`` is when the device saved it (offline notes arrive later)."""
+
+    text: Annotated[str, Meta(min_length=1, max_length=10_000)]
+    captured_at: datetime.datetime | None = None
+    id: uuid.UUID | None = None
+
+
+class NotePage(BaseStruct):
+    """A page of notes, newest first."""
+
+    items: list[Note]
+    total: int
+    next_cursor: str | None

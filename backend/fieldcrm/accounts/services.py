@@ -23,6 +23,9 @@ from fieldcrm.accounts.schemas import (
     ContactPatch,
     Holding,
     HoldingCreate,
+    Note,
+    NoteCreate,
+    NotePage,
     HoldingPage,
     HoldingPatch,
     Overview,
@@ -33,6 +36,7 @@ from fieldcrm.accounts.schemas import (
     TimelineItem,
 )
 from fieldcrm.accounts.tables import Account as AccountRow
+from fieldcrm.accounts.tables import AccountNote as NoteRow
 from fieldcrm.accounts.tables import Contact as ContactRow
 from fieldcrm.accounts.tables import Holding as HoldingRow
 from fieldcrm.accounts.tables import Revenue as RevenueRow
@@ -72,7 +76,7 @@ def today() -> datetime.date:
 
 # ---------------------------------------------------------------- row -> struct
 
-_ACCOUNT_COLUMNS = (
+ACCOUNT_COLUMNS = (
     *AccountRow.all_columns(exclude=[AccountRow.search_text]),
     AccountRow.owner.display_name.as_alias("owner_name"),
     AccountRow.org_unit.name.as_alias("org_unit_name"),
@@ -97,7 +101,7 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _account_out(row: Mapping[str, Any]) -> Account:
+def account_out(row: Mapping[str, Any]) -> Account:
     return Account(
         id=row["id"],
         code=row["code"],
@@ -154,7 +158,7 @@ def _phones(value: Any) -> list[str]:
     return [str(v) for v in value or []]
 
 
-def _contact_out(row: Mapping[str, Any]) -> Contact:
+def contact_out(row: Mapping[str, Any]) -> Contact:
     return Contact(
         id=row["id"],
         account_id=row["account"],
@@ -170,7 +174,7 @@ def _contact_out(row: Mapping[str, Any]) -> Contact:
     )
 
 
-def _holding_out(row: Mapping[str, Any], on: datetime.date | None = None) -> Holding:
+def holding_out(row: Mapping[str, Any], on: datetime.date | None = None) -> Holding:
     end = row["contract_end"]
     return Holding(
         id=row["id"],
@@ -199,7 +203,7 @@ def _visible(actor: Actor) -> list[Any]:
 
 async def _account_row(actor: Actor, account_id: uuid.UUID) -> dict[str, Any]:
     """The account if the actor may see it; 404 otherwise (the same answer as a missing one)."""
-    row = await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id, *_visible(actor)).first()
+    row = await AccountRow.select(*ACCOUNT_COLUMNS).where(AccountRow.id == account_id, *_visible(actor)).first()
     if row is None:
         msg = f"account {account_id} not found"
         raise NotFound(msg)
@@ -371,7 +375,7 @@ async def list_accounts(*, actor: Actor, page: PageParams, sort: str = "name", *
 async def get_account(*, actor: Actor, account_id: uuid.UUID) -> Account:
     """One account in the actor's scope."""
     scope.require(actor, "accounts.read")
-    return _account_out(await _account_row(actor, account_id))
+    return account_out(await _account_row(actor, account_id))
 
 
 async def create_account(*, actor: Actor, data: AccountCreate) -> Account:
@@ -421,9 +425,9 @@ async def create_account(*, actor: Actor, data: AccountCreate) -> Account:
                 msg = f"an account with code {data.code} already exists"
                 raise Conflict(msg, field="code") from exc
             raise
-        row = required(await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
+        row = required(await AccountRow.select(*ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
         await audit.record(actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="create", after=row)
-    return _account_out(row)
+    return account_out(row)
 
 
 _PATCH_COLUMNS: dict[str, Column] = {"owner_id": AccountRow.owner, "org_unit_id": AccountRow.org_unit, "parent_id": AccountRow.parent}
@@ -437,7 +441,7 @@ async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPa
         before = await _account_row(actor, account_id)
         changes = {k: v for k, v in changes.items() if before.get(_PATCH_COLUMNS[k]._meta.name if k in _PATCH_COLUMNS else k) != v}
         if not changes:
-            return _account_out(before)
+            return account_out(before)
         if {"owner_id", "org_unit_id", "code"} & changes.keys():
             scope.require(actor, "accounts.reassign")
         _check_location(
@@ -461,11 +465,11 @@ async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPa
                 account_id, changes.get("name", before["name"]), changes.get("code", before["code"])
             )
         await AccountRow.update(values).where(AccountRow.id == account_id)
-        after = required(await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
+        after = required(await AccountRow.select(*ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
         await audit.record(
             actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="update", before=before, after=after
         )
-    return _account_out(after)
+    return account_out(after)
 
 
 async def delete_account(*, actor: Actor, account_id: uuid.UUID) -> None:
@@ -504,12 +508,12 @@ async def override_tier(*, actor: Actor, account_id: uuid.UUID, data: TierOverri
                 AccountRow.version: AccountRow.version + 1,
             }
         ).where(AccountRow.id == account_id)
-        after = required(await AccountRow.select(*_ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
+        after = required(await AccountRow.select(*ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
         await audit.record(
             actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="override",
             before=before, after=after,
         )
-    return _account_out(after)
+    return account_out(after)
 
 
 # ---------------------------------------------------------------- contacts
@@ -533,7 +537,7 @@ async def list_contacts(*, actor: Actor, account_id: uuid.UUID, page: PageParams
     where = (ContactRow.account == account_id, ContactRow.deleted_at.is_null())
     rows = await ContactRow.select().where(*where).order_by(ContactRow.name).order_by(ContactRow.id).limit(page.limit).offset(page.offset)
     total = await ContactRow.count().where(*where)
-    return ContactPage(items=[_contact_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
+    return ContactPage(items=[contact_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
 
 
 async def create_contact(*, actor: Actor, account_id: uuid.UUID, data: ContactCreate) -> Contact:
@@ -560,7 +564,7 @@ async def create_contact(*, actor: Actor, account_id: uuid.UUID, data: ContactCr
         await refresh_search_text(account_id)
         row = required(await ContactRow.select().where(ContactRow.id == contact_id).first())
         await audit.record(actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="create", after=row)
-    return _contact_out(row)
+    return contact_out(row)
 
 
 async def update_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID, data: ContactPatch) -> Contact:
@@ -579,7 +583,7 @@ async def update_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uui
         await audit.record(
             actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="update", before=before, after=after
         )
-    return _contact_out(after)
+    return contact_out(after)
 
 
 async def delete_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID) -> None:
@@ -628,7 +632,7 @@ async def list_holdings(
         HoldingRow.select().where(*where).order_by(HoldingRow.contract_end).order_by(HoldingRow.id).limit(page.limit).offset(page.offset)
     )
     total = await HoldingRow.count().where(*where)
-    return HoldingPage(items=[_holding_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
+    return HoldingPage(items=[holding_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
 
 
 async def create_holding(*, actor: Actor, account_id: uuid.UUID, data: HoldingCreate) -> Holding:
@@ -655,7 +659,7 @@ async def create_holding(*, actor: Actor, account_id: uuid.UUID, data: HoldingCr
         )
         row = required(await HoldingRow.select().where(HoldingRow.id == holding_id).first())
         await audit.record(actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="create", after=row)
-    return _holding_out(row)
+    return holding_out(row)
 
 
 async def update_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID, data: HoldingPatch) -> Holding:
@@ -672,7 +676,7 @@ async def update_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uui
         await audit.record(
             actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="update", before=before, after=after
         )
-    return _holding_out(after)
+    return holding_out(after)
 
 
 async def delete_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID) -> None:
@@ -801,7 +805,7 @@ async def overview(*, actor: Actor, account_id: uuid.UUID) -> Overview:
     """The customer 360, read in one snapshot: profile, group, contacts, holdings, revenue, tier and timeline."""
     scope.require(actor, "accounts.read")
     async with read_transaction():
-        row = await AccountRow.select(*_ACCOUNT_COLUMNS, AccountRow.revenue_share_rank).where(
+        row = await AccountRow.select(*ACCOUNT_COLUMNS, AccountRow.revenue_share_rank).where(
             AccountRow.id == account_id, *_visible(actor)
         ).first()
         if row is None:
@@ -838,14 +842,14 @@ async def overview(*, actor: Actor, account_id: uuid.UUID) -> Overview:
         )
         events = await timeline.timeline(account_id, limit=50)
     on = today()
-    holding_items = [_holding_out(h, on) for h in holdings]
+    holding_items = [holding_out(h, on) for h in holdings]
     ending = [h for h in holding_items if h.ends_in_days is not None and 0 <= h.ends_in_days <= ENDING_SOON_DAYS]
     return Overview(
-        account=_account_out(row),
+        account=account_out(row),
         parent=parent,
         members=[_ref(m) for m in members],
         member_count=member_count,
-        contacts=[_contact_out(c) for c in contacts],
+        contacts=[contact_out(c) for c in contacts],
         holdings=holding_items,
         contracts_ending_soon=ending,
         revenue_trend=_trend(revenue, *window),
@@ -900,6 +904,70 @@ async def _contract_source(account_id: uuid.UUID, limit: int) -> list[TimelineIt
     return items[:limit]
 
 
+# ---------------------------------------------------------------- notes
+
+
+def note_out(row: Mapping[str, Any]) -> Note:
+    return Note(
+        id=row["id"],
+        account_id=row["account"],
+        author_id=row["author"],
+        author_name=row["author_name"],
+        text=row["text"],
+        captured_at=row["captured_at"],
+        created_at=row["created_at"],
+    )
+
+
+async def list_notes(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -> NotePage:
+    """Notes on an account in scope, newest first."""
+    scope.require(actor, "accounts.read")
+    await ensure_visible(actor=actor, account_id=account_id)
+    where = (NoteRow.account == account_id, NoteRow.deleted_at.is_null())
+    rows = await (
+        NoteRow.select().where(*where).order_by(NoteRow.created_at, ascending=False).order_by(NoteRow.id)
+        .limit(page.limit).offset(page.offset)
+    )
+    total = await NoteRow.count().where(*where)
+    return NotePage(items=[note_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
+
+
+async def create_note(*, actor: Actor, account_id: uuid.UUID, data: NoteCreate) -> Note:
+    """Add a note to an account in scope (every call adds one: replays are stopped by the sync guard)."""
+    scope.require(actor, "accounts.update")
+    note_id = data.id or new_id()
+    async with write_transaction():
+        await ensure_visible(actor=actor, account_id=account_id)
+        if await NoteRow.exists().where(NoteRow.id == note_id):
+            msg = f"note {note_id} already exists"
+            raise Conflict(msg)
+        await NoteRow.insert(
+            NoteRow(
+                id=note_id, account=account_id, author=actor.id, author_name=actor.display_name,
+                text=data.text, captured_at=data.captured_at,
+            )
+        )
+        row = required(await NoteRow.select().where(NoteRow.id == note_id).first())
+    return note_out(row)
+
+
+async def _note_source(account_id: uuid.UUID, limit: int) -> list[TimelineItem]:
+    rows = await (
+        NoteRow.select(NoteRow.id, NoteRow.text, NoteRow.author_name, NoteRow.created_at, NoteRow.captured_at)
+        .where(NoteRow.account == account_id, NoteRow.deleted_at.is_null())
+        .order_by(NoteRow.created_at, ascending=False)
+        .limit(limit)
+    )
+    return [
+        TimelineItem(
+            at=r["captured_at"] or r["created_at"], kind="note", title=r["text"][:80], detail=r["text"],
+            ref_id=r["id"], actor_name=r["author_name"],
+        )
+        for r in rows
+    ]
+
+
+timeline.register("notes", _note_source)
 timeline.register("audit", _audit_source)
 timeline.register("contracts", _contract_source)
 
@@ -909,3 +977,20 @@ async def audit_trail(*, actor: Actor, account_id: uuid.UUID, page: PageParams) 
     scope.require(actor, "audit.read")
     await ensure_visible(actor=actor, account_id=account_id)
     return await audit.trail(account_id=account_id, page=page)
+
+
+async def purge_deleted(*, before: datetime.datetime) -> int:
+    """Remove rows soft-deleted before ``before`` for good (the sync horizon moves past them)."""
+    purged = 0
+    for table in (ContactRow, HoldingRow, NoteRow):
+        gone = await table.delete().where(table.deleted_at.is_not_null(), table.deleted_at < before).returning(table.id)
+        purged += len(gone)
+    await AccountRow.update({AccountRow.parent: None}).where(
+        AccountRow.parent.is_in(
+            AccountRow.select(AccountRow.id).where(AccountRow.deleted_at.is_not_null(), AccountRow.deleted_at < before)
+        )
+    )
+    gone = await AccountRow.delete().where(AccountRow.deleted_at.is_not_null(), AccountRow.deleted_at < before).returning(
+        AccountRow.id
+    )
+    return purged + len(gone)

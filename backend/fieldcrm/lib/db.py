@@ -74,6 +74,26 @@ class FieldcrmSQLiteTransaction(SQLiteTransaction):
         self._lease = "writer"
         return await engine.acquire_writer()
 
+    async def __aenter__(self) -> "FieldcrmSQLiteTransaction":
+        if self._parent is not None:
+            return self._parent  # type: ignore[return-value]
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()  # type: ignore[no-untyped-call]
+        except BaseException:
+            # BEGIN failed (busy past the timeout): hand the connection back, or the next writer waits forever.
+            self._release()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    def _release(self) -> None:
+        engine: FieldcrmSQLiteEngine = self.engine  # type: ignore[assignment]
+        if self._lease == "reader":
+            engine.release_reader(self.connection)
+        else:
+            engine.release_writer()
+
     async def __aexit__(self, exception_type: object, exception: object, traceback: object) -> bool:
         if self._parent:
             return exception is None
@@ -88,10 +108,7 @@ class FieldcrmSQLiteTransaction(SQLiteTransaction):
             if self.connection.in_transaction:  # a failed COMMIT leaves it open; never hand it on like that
                 with contextlib.suppress(sqlite3.Error):
                     await self.connection.execute("ROLLBACK")
-            if self._lease == "reader":
-                engine.release_reader(self.connection)
-            else:
-                engine.release_writer()
+            self._release()
             self.engine.current_transaction.reset(self.context)
         return exception is None
 

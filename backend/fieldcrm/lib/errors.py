@@ -51,6 +51,24 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class PayloadTooLarge(DomainError):
+    """The request carries more than one call may."""
+
+    status_code = 413
+    title = "Request too large"
+
+
+class Unavailable(DomainError):
+    """A passing failure (a busy database): nothing was done, send the same request again later."""
+
+    status_code = 503
+    title = "Try again shortly"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class TooManyRequests(DomainError):
     """The caller must wait before trying again."""
 

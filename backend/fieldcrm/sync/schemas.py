@@ -1,0 +1,136 @@
+"""The offline protocol's shapes (docs/sync.md). Unknown fields are ignored: old and new clients still sync."""
+
+import datetime
+import uuid
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+from fieldcrm.accounts.feed import RevenueCell
+from fieldcrm.accounts.schemas import Account, AccountPatch, Contact, ContactCreate, ContactPatch, Holding, Note
+from fieldcrm.lib.structs import BaseStruct
+
+MAX_BATCH = 500
+
+
+class Mutation(BaseStruct):
+    """One change made on a device: numbered 1, 2, 3... per client, in the order it was made."""
+
+    id: Annotated[int, Meta(ge=1)]
+    name: Annotated[str, Meta(max_length=64)]
+    args: dict[str, Any]
+    captured_at: datetime.datetime | None = None
+
+
+class PushRequest(BaseStruct):
+    """Mutations to apply, in order (at most 500)."""
+
+    client_id: uuid.UUID
+    mutations: list[Mutation]
+
+
+class MutationResult(BaseStruct):
+    """What became of one mutation."""
+
+    id: int
+    status: Literal["applied", "skipped", "rejected"]
+    code: str | None = None
+    message: str | None = None
+
+
+class PushResponse(BaseStruct):
+    """Results in order; ``lastMutationId`` is where the next push continues."""
+
+    last_mutation_id: int
+    results: list[MutationResult]
+
+
+class PullRequest(BaseStruct):
+    """Changes since the cursor the last pull returned (null: everything)."""
+
+    client_id: uuid.UUID
+    cursor: str | None = None
+
+
+class Deletes(BaseStruct):
+    """Ids the device must remove (a deleted account takes its contacts, holdings and notes along)."""
+
+    accounts: list[uuid.UUID]
+    contacts: list[uuid.UUID]
+    holdings: list[uuid.UUID]
+    notes: list[uuid.UUID]
+
+
+class PullResponse(BaseStruct):
+    """Rows to upsert, ids to delete, and the cursor for the next pull."""
+
+    cursor: str
+    reset: bool
+    more: bool
+    accounts: list[Account]
+    contacts: list[Contact]
+    holdings: list[Holding]
+    notes: list[Note]
+    revenue: list[RevenueCell]
+    deletes: Deletes
+
+
+class Rejection(BaseStruct):
+    """A mutation the server could never apply, and why."""
+
+    mutation_id: int
+    name: str
+    code: str
+    message: str
+    at: datetime.datetime
+
+
+class RejectionPage(BaseStruct):
+    """A client's rejections, newest first."""
+
+    items: list[Rejection]
+    total: int
+    next_cursor: str | None
+
+
+# ---------------------------------------------------------------- mutation arguments
+# One Struct per mutation name: the registry in services maps name -> (args, handler).
+
+
+class AccountUpdateArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """account.update: only the fields the user changed (merged field by field)."""
+
+    id: uuid.UUID
+    changes: AccountPatch
+    base_version: int | None = None
+
+
+class AccountNoteArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """account.note: a new note."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    text: Annotated[str, Meta(min_length=1, max_length=10_000)]
+
+
+class ContactCreateArgs(ContactCreate, kw_only=True):
+    """contact.create: the contact's fields, its client-made id and its account."""
+
+    account_id: uuid.UUID
+
+
+class ContactUpdateArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """contact.update: only the changed fields."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    changes: ContactPatch
+    base_version: int | None = None
+
+
+class ContactDeleteArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """contact.delete."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID

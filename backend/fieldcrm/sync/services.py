@@ -1,0 +1,308 @@
+"""The offline protocol: push applies mutations exactly once, in order; pull sends what changed in scope.
+
+See docs/sync.md. A mutation calls the same service as its REST twin, so validation and
+authorization are the domain's own. The whole push runs in one write transaction with a
+savepoint per mutation: a mutation that fails for good is rolled back to its savepoint, recorded
+as a rejection and still advances the client's counter; a transient failure rolls back the
+whole batch (nothing advances) and answers 503.
+"""
+
+import datetime
+import sqlite3
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from fieldcrm.accounts import feed
+from fieldcrm.accounts import services as accounts
+from fieldcrm.accounts.schemas import ContactCreate, NoteCreate
+from fieldcrm.lib.db import FieldcrmSQLiteEngine, engine, read_transaction, write_transaction
+from fieldcrm.lib.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from fieldcrm.lib.pagination import PageParams
+from fieldcrm.lib.tables import utcnow
+from fieldcrm.org.schemas import Actor
+from fieldcrm.sync.schemas import (
+    MAX_BATCH,
+    AccountNoteArgs,
+    AccountUpdateArgs,
+    ContactCreateArgs,
+    ContactDeleteArgs,
+    ContactUpdateArgs,
+    Deletes,
+    Mutation,
+    MutationResult,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    Rejection,
+    RejectionPage,
+)
+from fieldcrm.sync.tables import ChangeCounter, ScopeChange, SyncClient, SyncHorizon, SyncRejection
+
+SNAPSHOT_PAGE = 500  # accounts per page of a full snapshot
+DELTA_LIMIT = 5000  # more changed rows than this and the device gets a fresh snapshot instead
+RETRY_AFTER_S = 2
+LOCK_TIMEOUT_MS = 5000  # PostgreSQL: a push waits this long for a lock, then answers 503 instead of hanging
+
+# ---------------------------------------------------------------- mutations
+
+Handler = Callable[[Actor, Any, Mutation], Awaitable[None]]
+
+
+async def _account_update(actor: Actor, args: AccountUpdateArgs, _: Mutation) -> None:
+    await accounts.update_account(actor=actor, account_id=args.id, data=args.changes)
+
+
+async def _account_note(actor: Actor, args: AccountNoteArgs, mutation: Mutation) -> None:
+    data = NoteCreate(id=args.id, text=args.text, captured_at=mutation.captured_at)
+    await accounts.create_note(actor=actor, account_id=args.account_id, data=data)
+
+
+async def _contact_create(actor: Actor, args: ContactCreateArgs, _: Mutation) -> None:
+    fields = {f: getattr(args, f) for f in ContactCreate.__struct_fields__}
+    await accounts.create_contact(actor=actor, account_id=args.account_id, data=ContactCreate(**fields))
+
+
+async def _contact_update(actor: Actor, args: ContactUpdateArgs, _: Mutation) -> None:
+    await accounts.update_contact(actor=actor, account_id=args.account_id, contact_id=args.id, data=args.changes)
+
+
+async def _contact_delete(actor: Actor, args: ContactDeleteArgs, _: Mutation) -> None:
+    await accounts.delete_contact(actor=actor, account_id=args.account_id, contact_id=args.id)
+
+
+# The tagged union of mutations: name -> (argument Struct, the service it calls).
+MUTATIONS: dict[str, tuple[type[msgspec.Struct], Handler]] = {
+    "account.update": (AccountUpdateArgs, _account_update),
+    "account.note": (AccountNoteArgs, _account_note),
+    "contact.create": (ContactCreateArgs, _contact_create),
+    "contact.update": (ContactUpdateArgs, _contact_update),
+    "contact.delete": (ContactDeleteArgs, _contact_delete),
+}
+
+_CODES: list[tuple[type[DomainError], str]] = [
+    (NotFound, "not_found"),
+    (Forbidden, "forbidden"),
+    (Conflict, "conflict"),
+    (InvalidInput, "invalid"),
+]
+
+
+def _code_of(error: DomainError) -> str:
+    return next((code for kind, code in _CODES if isinstance(error, kind)), "invalid")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Failures worth retrying: a busy or unreachable database, a serialisation conflict."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "locked" in str(exc) or "busy" in str(exc)
+    return isinstance(
+        exc,
+        asyncpg.PostgresConnectionError
+        | asyncpg.SerializationError
+        | asyncpg.DeadlockDetectedError
+        | asyncpg.LockNotAvailableError
+        | asyncpg.InterfaceError
+        | ConnectionError
+        | TimeoutError,
+    )
+
+
+async def _apply(actor: Actor, mutation: Mutation) -> None:
+    entry = MUTATIONS.get(mutation.name)
+    if entry is None:
+        msg = f"this server does not know the change {mutation.name!r}; update the app"
+        raise _Rejected("unknown_mutation", msg)
+    args_type, handler = entry
+    try:
+        args = msgspec.convert(mutation.args, args_type, strict=False)
+    except msgspec.ValidationError as exc:
+        raise _Rejected("invalid", str(exc).replace("$.", "")) from exc
+    await handler(actor, args, mutation)
+
+
+class _Rejected(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+async def _client_for_push(actor: Actor, client_id: uuid.UUID, user_agent: str) -> dict[str, Any]:
+    """The client row, created (bound to the actor) on first use and locked for this batch on PostgreSQL."""
+    query = SyncClient.select().where(SyncClient.id == client_id)
+    if not isinstance(engine(), FieldcrmSQLiteEngine):  # SQLite's single writer already serialises pushes
+        query = query.lock_rows("UPDATE")
+    row = await query.first()
+    if row is None:
+        await SyncClient.insert(SyncClient(id=client_id, user=actor.id, user_agent=user_agent[:300]))
+        row = await SyncClient.select().where(SyncClient.id == client_id).first()
+    if row is None or row["user"] != actor.id:
+        msg = "this device is registered to another user; sign out there first, or start with a new client id"
+        raise Forbidden(msg)
+    return row
+
+
+async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> PushResponse:
+    """Apply a batch of mutations in order, exactly once each."""
+    if len(data.mutations) > MAX_BATCH:
+        msg = f"at most {MAX_BATCH} mutations per push, not {len(data.mutations)}; send the rest in the next batch"
+        raise PayloadTooLarge(msg)
+    ids = [m.id for m in data.mutations]
+    if any(b <= a for a, b in zip(ids, ids[1:], strict=False)):
+        msg = "mutation ids must increase through the batch, in the order the changes were made"
+        raise InvalidInput(msg, field="mutations")
+    try:
+        async with write_transaction() as txn:
+            if not isinstance(engine(), FieldcrmSQLiteEngine):
+                await txn.connection.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+            client = await _client_for_push(actor, data.client_id, user_agent)
+            last = int(client["last_mutation_id"])
+            results: list[MutationResult] = []
+            rejections: list[SyncRejection] = []
+            for mutation in data.mutations:
+                if mutation.id <= last:
+                    results.append(MutationResult(id=mutation.id, status="skipped"))
+                    continue
+                if mutation.id > last + 1:
+                    break  # a gap: the device resends from last + 1
+                savepoint = await txn.savepoint()
+                try:
+                    await _apply(actor, mutation)
+                except (DomainError, _Rejected) as exc:
+                    await savepoint.rollback_to()
+                    code = exc.code if isinstance(exc, _Rejected) else _code_of(exc)
+                    message = exc.message
+                    rejections.append(
+                        SyncRejection(
+                            client=data.client_id, mutation_id=mutation.id, name=mutation.name, code=code,
+                            message=message, args=msgspec.json.encode(mutation.args).decode(),
+                        )
+                    )
+                    results.append(MutationResult(id=mutation.id, status="rejected", code=code, message=message))
+                else:
+                    await savepoint.release()
+                    results.append(MutationResult(id=mutation.id, status="applied"))
+                last = mutation.id
+            if rejections:
+                await SyncRejection.insert(*rejections)
+            await SyncClient.update(
+                {SyncClient.last_mutation_id: last, SyncClient.last_seen_at: utcnow()}
+            ).where(SyncClient.id == data.client_id)
+    except Exception as exc:
+        if is_transient(exc):
+            msg = "the server is busy; nothing from this batch was applied, send it again"
+            raise Unavailable(msg, retry_after=RETRY_AFTER_S) from exc
+        raise
+    return PushResponse(last_mutation_id=last, results=results)
+
+
+# ---------------------------------------------------------------- pull
+
+
+async def _bind_for_pull(actor: Actor, client_id: uuid.UUID) -> None:
+    row = await SyncClient.select(SyncClient.user).where(SyncClient.id == client_id).first()
+    if row is None:
+        async with write_transaction():
+            row = await SyncClient.select(SyncClient.user).where(SyncClient.id == client_id).first()
+            if row is None:
+                await SyncClient.insert(SyncClient(id=client_id, user=actor.id))
+                return
+    if row["user"] != actor.id:
+        msg = "this device is registered to another user; sign out there first, or start with a new client id"
+        raise Forbidden(msg)
+
+
+def _parse_cursor(cursor: str | None) -> tuple[str, int, uuid.UUID | None]:
+    """('start', 0, None) | ('delta', version, None) | ('snapshot', version, after_id)."""
+    if cursor is None or cursor == "":
+        return "start", 0, None
+    try:
+        if cursor.startswith("s:"):
+            _, version, after = cursor.split(":", 2)
+            return "snapshot", int(version), uuid.UUID(after) if after else None
+        return "delta", int(cursor), None
+    except ValueError as exc:
+        msg = "cursor is not one this server issued; pull with cursor null to start over"
+        raise InvalidInput(msg, field="cursor") from exc
+
+
+def _response(result: feed.Feed, *, cursor: str, reset: bool, more: bool) -> PullResponse:
+    return PullResponse(
+        cursor=cursor,
+        reset=reset,
+        more=more,
+        accounts=result.accounts,
+        contacts=result.contacts,
+        holdings=result.holdings,
+        notes=result.notes,
+        revenue=result.revenue,
+        deletes=Deletes(
+            accounts=result.deleted_accounts,
+            contacts=result.deleted_contacts,
+            holdings=result.deleted_holdings,
+            notes=result.deleted_notes,
+        ),
+    )
+
+
+async def pull(*, actor: Actor, data: PullRequest) -> PullResponse:
+    """Changes since the cursor in the actor's current scope, read in one snapshot (docs/sync.md)."""
+    kind, since, after = _parse_cursor(data.cursor)
+    await _bind_for_pull(actor, data.client_id)
+    window_start, _ = await accounts.revenue_window()
+    async with read_transaction():
+        counter = await ChangeCounter.select(ChangeCounter.value).where(ChangeCounter.id == 1).first()
+        horizon = await SyncHorizon.select(SyncHorizon.version).where(SyncHorizon.id == 1).first()
+        version = int(counter["value"]) if counter else 0
+        oldest = int(horizon["version"]) if horizon else 0
+        if kind == "delta" and (since < oldest or since > version):
+            kind, after = "start", None  # tombstones purged (or a cursor from another database): start over
+        if kind == "delta" and await feed.count_changes(actor=actor, since=since) > DELTA_LIMIT:
+            kind, after = "start", None
+        if kind == "delta":
+            moved_rows = await ScopeChange.select(ScopeChange.account_id).where(ScopeChange.version > since)
+            moved = [r["account_id"] for r in moved_rows]
+            result = await feed.changes_since(actor=actor, since=since, moved=moved, window_start=window_start)
+            return _response(result, cursor=str(version), reset=False, more=False)
+        snapshot_version = version if kind == "start" else since
+        page = await feed.snapshot_page(actor=actor, after=after, limit=SNAPSHOT_PAGE, window_start=window_start)
+        more = len(page.accounts) == SNAPSHOT_PAGE
+        cursor = f"s:{snapshot_version}:{page.accounts[-1].id}" if more else str(snapshot_version)
+        return _response(page, cursor=cursor, reset=kind == "start", more=more)
+
+
+async def rejections(*, actor: Actor, client_id: uuid.UUID, page: PageParams) -> RejectionPage:
+    """A client's rejected mutations, newest first (only its own user may read them)."""
+    client = await SyncClient.select(SyncClient.user).where(SyncClient.id == client_id).first()
+    if client is None or client["user"] != actor.id:
+        msg = f"client {client_id} not found"
+        raise NotFound(msg)
+    where = SyncRejection.client == client_id
+    rows = await (
+        SyncRejection.select().where(where).order_by(SyncRejection.mutation_id, ascending=False)
+        .limit(page.limit).offset(page.offset)
+    )
+    total = await SyncRejection.count().where(where)
+    items = [
+        Rejection(mutation_id=r["mutation_id"], name=r["name"], code=r["code"], message=r["message"], at=r["at"])
+        for r in rows
+    ]
+    return RejectionPage(items=items, total=total, next_cursor=page.next_cursor(total))
+
+
+async def purge_tombstones(*, older_than: datetime.timedelta = datetime.timedelta(days=30)) -> int:
+    """Drop soft-deleted synced rows and scope-change records older than the horizon; cursors before it reset."""
+    cutoff = utcnow() - older_than
+    async with write_transaction():
+        counter = await ChangeCounter.select(ChangeCounter.value).where(ChangeCounter.id == 1).first()
+        purged = await accounts.purge_deleted(before=cutoff)
+        version = int(counter["value"]) if counter else 0
+        if purged:
+            await SyncHorizon.update({SyncHorizon.version: version}).where(SyncHorizon.id == 1)
+            await ScopeChange.delete().where(ScopeChange.version <= version)
+    return purged
