@@ -32,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sqlite_readers: int = 4
     sqlite_busy_timeout_ms: int = 5000
     pwa_dist: str = ""
+    # Only the chaos test's negative control turns this off, to prove the test can see duplicates.
+    sync_replay_guard: bool = True
 
     @property
     def is_sqlite(self) -> bool:

@@ -24,6 +24,7 @@ from fieldcrm.lib.errors import Conflict, DomainError, Forbidden, InvalidInput, 
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.tables import utcnow
 from fieldcrm.org.schemas import Actor
+from fieldcrm.settings import get_settings
 from fieldcrm.sync.schemas import (
     MAX_BATCH,
     AccountNoteArgs,
@@ -161,10 +162,12 @@ async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> Push
             if not isinstance(engine(), FieldcrmSQLiteEngine):
                 await txn.connection.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
             client = await _client_for_push(actor, data.client_id, user_agent)
-            last = int(client["last_mutation_id"])
+            last = int(client["last_mutation_id"]) if get_settings().sync_replay_guard else 0
             results: list[MutationResult] = []
             rejections: list[SyncRejection] = []
             for mutation in data.mutations:
+                if not get_settings().sync_replay_guard:
+                    last = mutation.id - 1  # negative control: apply whatever arrives, replays included
                 if mutation.id <= last:
                     results.append(MutationResult(id=mutation.id, status="skipped"))
                     continue
