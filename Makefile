@@ -9,7 +9,9 @@ PORT ?= 8000
 DEMO_ACCOUNTS ?= 2000
 JOBS ?= auto
 
-.PHONY: install demo serve migrate test test-sqlite test-postgres lint bench clean
+PWA_SOURCES := $(shell find pwa/src pwa/public pwa/scripts pwa/index.html pwa/package.json pwa/package-lock.json pwa/vite.config.ts pwa/tsconfig.json -type f 2>/dev/null)
+
+.PHONY: install pwa demo serve migrate test lint bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +19,13 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
-install: $(STAMP)
+## pwa: install the PWA's npm packages and build it into pwa/dist (the API serves it at /)
+pwa/dist/index.html: $(PWA_SOURCES)
+	cd pwa && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+pwa: pwa/dist/index.html
+
+install: $(STAMP) pwa
 
 ## demo: set up from nothing, migrate a SQLite database, load demo data and serve at http://$(HOST):$(PORT)
 demo: install
@@ -41,9 +49,10 @@ lint: install
 	$(BIN)/ruff check backend tests bench
 	$(BIN)/ruff format --check backend tests bench
 	$(BIN)/mypy
+	cd pwa && npm run typecheck
 
 bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) fieldcrm.db fieldcrm.db-wal fieldcrm.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) pwa/node_modules pwa/dist fieldcrm.db fieldcrm.db-wal fieldcrm.db-shm .pytest_cache .mypy_cache .ruff_cache

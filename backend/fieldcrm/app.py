@@ -19,6 +19,7 @@ from fieldcrm.lib.auth import auth_middleware, provide_actor
 from fieldcrm.lib.db import close_engine, engine, is_unique_violation, open_engine
 from fieldcrm.lib.errors import DomainError, TooManyRequests, Unavailable
 from fieldcrm.lib.pagination import provide_page
+from fieldcrm.lib.pwa import app_file, app_shell
 from fieldcrm.lib.structs import BaseStruct
 from fieldcrm.org.controllers import AuthController, MeController, OrgUnitController, UserController
 from fieldcrm.settings import Settings, get_settings
@@ -153,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{"bearer": []}, {"cookie": []}],
     )
     return Litestar(
-        route_handlers=[health, api],
+        route_handlers=[health, api, app_shell, app_file],
         dependencies={"actor": Provide(provide_actor, sync_to_thread=False), "page": Provide(provide_page, sync_to_thread=False)},
         exception_handlers={
             DomainError: _domain_error,
