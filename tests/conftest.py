@@ -1,8 +1,8 @@
 """Test set-up: a database per xdist worker (SQLite file or PostgreSQL database), migrated once, emptied per test.
 
 The database comes from DATABASE_URL (SQLite in a temporary folder when unset). Tests marked
-``postgres_only`` are deselected on SQLite and ``sqlite_only`` ones on PostgreSQL; the header says so. FIELDCRM_TEST_STRICT=1 (CI)
-turns every skip into a failure, so a run that could not test something cannot pass.
+``postgres_only`` are deselected on SQLite and ``sqlite_only`` ones on PostgreSQL; the header says so.
+FIELDCRM_TEST_STRICT=1 (CI) turns every skip into a failure, so a run that could not test something cannot pass.
 """
 
 import os

@@ -49,21 +49,30 @@ class Org:
 
 
 async def make_unit(name: str, kind: str, parent: uuid.UUID | None, **extra: Any) -> uuid.UUID:
-    unit = await org_services.create_unit(actor=None, data=OrgUnitCreate(name=name, kind=kind, parent_id=parent, **extra))  # type: ignore[arg-type]
+    unit = await org_services.create_unit(
+        actor=None, data=OrgUnitCreate(name=name, kind=kind, parent_id=parent, **extra)
+    )  # type: ignore[arg-type]
     return unit.id
 
 
 async def make_user(username: str, role: str, unit: uuid.UUID, *, password: str = PASSWORD) -> Person:
     user = await org_services.create_user(
         actor=None,
-        data=UserCreate(username=username, display_name=username.replace("_", " ").title(), password=password,
-                        role=role, org_unit_id=unit),  # type: ignore[arg-type]
+        data=UserCreate(
+            username=username,
+            display_name=username.replace("_", " ").title(),
+            password=password,
+            role=role,
+            org_unit_id=unit,
+        ),  # type: ignore[arg-type]
     )
     return Person(id=user.id, username=username, role=role, unit_id=unit)
 
 
 async def login(person: Person) -> Person:
-    response, _ = await org_services.login(username=person.username, password=PASSWORD, ip="10.0.0.1", user_agent="tests", old_token=None)
+    response, _ = await org_services.login(
+        username=person.username, password=PASSWORD, ip="10.0.0.1", user_agent="tests", old_token=None
+    )
     person.token = response.token
     return person
 

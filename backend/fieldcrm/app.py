@@ -117,7 +117,9 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if is_unique_violation(exc):
-        return _problem(409, "Conflict", "this conflicts with a record that already exists (it may have just been created)")
+        return _problem(
+            409, "Conflict", "this conflicts with a record that already exists (it may have just been created)"
+        )
     log.exception("unhandled error", exc_info=exc)
     return _problem(500, "Internal error", "something went wrong on the server; it has been logged")
 
@@ -136,7 +138,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     api = Router(
         path="/api",
-        route_handlers=[AuthController, MeController, OrgUnitController, UserController, *ACCOUNT_CONTROLLERS, SyncController],
+        route_handlers=[
+            AuthController,
+            MeController,
+            OrgUnitController,
+            UserController,
+            *ACCOUNT_CONTROLLERS,
+            SyncController,
+        ],
         middleware=[auth_middleware()],
     )
     openapi = OpenAPIConfig(
@@ -155,7 +164,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     return Litestar(
         route_handlers=[health, api, app_shell, app_file],
-        dependencies={"actor": Provide(provide_actor, sync_to_thread=False), "page": Provide(provide_page, sync_to_thread=False)},
+        dependencies={
+            "actor": Provide(provide_actor, sync_to_thread=False),
+            "page": Provide(provide_page, sync_to_thread=False),
+        },
         exception_handlers={
             DomainError: _domain_error,
             ValidationException: _validation_error,
@@ -167,5 +179,3 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         debug=settings.debug,
     )
-
-

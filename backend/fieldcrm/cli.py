@@ -95,8 +95,11 @@ def cmd_user_add(args: argparse.Namespace) -> None:
         user = await services.create_user(
             actor=None,
             data=UserCreate(
-                username=args.username, display_name=args.name or args.username, password=password,
-                role=args.role, org_unit_id=unit_id,
+                username=args.username,
+                display_name=args.name or args.username,
+                password=password,
+                role=args.role,
+                org_unit_id=unit_id,
             ),
         )
         print(f"created {user.username} ({user.role}) in {user.org_unit_name}")
@@ -125,11 +128,19 @@ def cmd_import(args: argparse.Namespace) -> None:
     """Import a CSV file (accounts, contacts, holdings or revenue)."""
     from fieldcrm.accounts.imports import import_file
 
-    report = _run(import_file, path=args.file, kind=args.kind, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
-                  encoding=args.encoding)
+    report = _run(
+        import_file,
+        path=args.file,
+        kind=args.kind,
+        dry_run=args.dry_run,
+        skip_invalid=args.skip_invalid,
+        encoding=args.encoding,
+    )
     print(report)
     if report.errors and not report.applied and not args.dry_run:
-        raise SystemExit(f"{len(report.errors)} rows failed; nothing was applied (use --skip-invalid to apply the rest)")
+        raise SystemExit(
+            f"{len(report.errors)} rows failed; nothing was applied (use --skip-invalid to apply the rest)"
+        )
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

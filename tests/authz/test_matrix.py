@@ -761,7 +761,9 @@ ROWS: list[Row] = [
     Row("POST", ACC + "/notes", "add", account_targets, scoped(201), body="note.create"),
     Row("POST", "/api/sync/push", "push to a device", device_targets, device(200), body="sync.push"),
     Row("POST", "/api/sync/pull", "pull to a device", device_targets, device(200), body="sync.pull"),
-    Row("GET", "/api/sync/rejections", "a device's rejections", device_targets, own_device_only, body="sync.rejections"),
+    Row(
+        "GET", "/api/sync/rejections", "a device's rejections", device_targets, own_device_only, body="sync.rejections"
+    ),
     Row("POST", "/api/segmentation", "run segmentation", no_target, role_only(200, HQ_ONLY)),
 ]
 

@@ -20,7 +20,9 @@ def _free_port() -> int:
 
 
 def _fieldcrm(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "fieldcrm"), *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [str(BIN / "fieldcrm"), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 @pytest.fixture
@@ -41,7 +43,10 @@ def test_cli_sets_up_and_serves_over_http(server_env):
     port = _free_port()
     proc = subprocess.Popen(
         [str(BIN / "fieldcrm"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=server_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -21,11 +21,17 @@ def contact_create(mid: int, account_id: uuid.UUID, name: str = "联系人", **e
 
 
 def note(mid: int, account_id: uuid.UUID, text: str = "拜访记录"):
-    return {"id": mid, "name": "account.note", "args": {"id": str(uuid.uuid4()), "accountId": str(account_id), "text": text}}
+    return {
+        "id": mid,
+        "name": "account.note",
+        "args": {"id": str(uuid.uuid4()), "accountId": str(account_id), "text": text},
+    }
 
 
 async def push(client, person, client_id, mutations, expect=200):
-    r = await client.post("/api/sync/push", json={"clientId": str(client_id), "mutations": mutations}, headers=person.headers)
+    r = await client.post(
+        "/api/sync/push", json={"clientId": str(client_id), "mutations": mutations}, headers=person.headers
+    )
     assert r.status_code == expect, r.text
     return r.json()
 
@@ -82,9 +88,13 @@ async def test_a_bad_mutation_is_rejected_and_does_not_block_the_queue(client, o
     assert result["results"][9]["code"] == "invalid"
     assert "name" in result["results"][9]["message"]
     assert result["lastMutationId"] == 60
-    contacts = (await client.get(f"/api/accounts/{account}/contacts", params={"limit": 100}, headers=org.rep_a.headers)).json()
+    contacts = (
+        await client.get(f"/api/accounts/{account}/contacts", params={"limit": 100}, headers=org.rep_a.headers)
+    ).json()
     assert contacts["total"] == 59
-    listed = (await client.get("/api/sync/rejections", params={"clientId": str(device)}, headers=org.rep_a.headers)).json()
+    listed = (
+        await client.get("/api/sync/rejections", params={"clientId": str(device)}, headers=org.rep_a.headers)
+    ).json()
     assert [(r["mutationId"], r["code"]) for r in listed["items"]] == [(10, "invalid")]
 
 
@@ -101,17 +111,25 @@ async def test_out_of_scope_and_forbidden_mutations_are_rejected(client, org):
     theirs = await make_account(org, "rep_b")
     mine = await make_account(org, "rep_a")
     device = uuid.uuid4()
-    result = await push(client, org.rep_a, device, [
-        note(1, theirs),
-        {"id": 2, "name": "account.update", "args": {"id": str(mine), "changes": {"ownerId": str(org.rep_a2.id)}}},
-    ])
+    result = await push(
+        client,
+        org.rep_a,
+        device,
+        [
+            note(1, theirs),
+            {"id": 2, "name": "account.update", "args": {"id": str(mine), "changes": {"ownerId": str(org.rep_a2.id)}}},
+        ],
+    )
     assert [r["code"] for r in result["results"]] == ["not_found", "forbidden"]
 
 
 async def test_more_than_500_mutations_is_413(client, org):
     account = await make_account(org, "rep_a")
-    r = await client.post("/api/sync/push", json={"clientId": str(uuid.uuid4()),
-                          "mutations": [note(i, account) for i in range(1, 502)]}, headers=org.rep_a.headers)
+    r = await client.post(
+        "/api/sync/push",
+        json={"clientId": str(uuid.uuid4()), "mutations": [note(i, account) for i in range(1, 502)]},
+        headers=org.rep_a.headers,
+    )
     assert r.status_code == 413
     assert "500" in r.json()["detail"]
 
@@ -129,10 +147,30 @@ async def test_a_client_id_belongs_to_one_user(client, org):
 async def test_edits_of_different_fields_merge(client, org):
     account = await make_account(org, "rep_a", industry="制造", notes="")
     phone, tablet = uuid.uuid4(), uuid.uuid4()
-    await push(client, org.rep_a, phone, [{"id": 1, "name": "account.update",
-               "args": {"id": str(account), "baseVersion": 1, "changes": {"industry": "能源"}}}])
-    await push(client, org.rep_a, tablet, [{"id": 1, "name": "account.update",
-               "args": {"id": str(account), "baseVersion": 1, "changes": {"notes": "CIO 下周到访"}}}])
+    await push(
+        client,
+        org.rep_a,
+        phone,
+        [
+            {
+                "id": 1,
+                "name": "account.update",
+                "args": {"id": str(account), "baseVersion": 1, "changes": {"industry": "能源"}},
+            }
+        ],
+    )
+    await push(
+        client,
+        org.rep_a,
+        tablet,
+        [
+            {
+                "id": 1,
+                "name": "account.update",
+                "args": {"id": str(account), "baseVersion": 1, "changes": {"notes": "CIO 下周到访"}},
+            }
+        ],
+    )
     got = (await client.get(f"/api/accounts/{account}", headers=org.rep_a.headers)).json()
     assert got["industry"] == "能源"
     assert got["notes"] == "CIO 下周到访"
@@ -161,8 +199,11 @@ async def test_transient_failure_answers_503_and_advances_nothing(client, org, m
         await blocker.execute("SELECT * FROM change_counter WHERE id = 1 FOR UPDATE")
         release = None
     try:
-        r = await client.post("/api/sync/push", json={"clientId": str(device), "mutations": [note(2, account), note(3, account)]},
-                              headers=org.rep_a.headers)
+        r = await client.post(
+            "/api/sync/push",
+            json={"clientId": str(device), "mutations": [note(2, account), note(3, account)]},
+            headers=org.rep_a.headers,
+        )
     finally:
         if release is not None:
             release()
@@ -223,7 +264,9 @@ async def test_reassignment_moves_accounts_between_devices(client, org):
     # Rep A edits offline while the manager of both teams reassigns the accounts to rep B.
     queued = [note(i + 1, account) for i, account in enumerate(accounts)]
     for account in accounts:
-        r = await client.patch(f"/api/accounts/{account}", json={"ownerId": str(org.rep_b.id)}, headers=org.director.headers)
+        r = await client.patch(
+            f"/api/accounts/{account}", json={"ownerId": str(org.rep_b.id)}, headers=org.director.headers
+        )
         assert r.status_code == 200, r.text
     a = await pull(client, org.rep_a, phone_a, cursor_a)
     assert set(a["deletes"]["accounts"]) == {str(x) for x in accounts}
@@ -239,7 +282,9 @@ async def test_moving_a_rep_to_another_team_moves_their_accounts_between_manager
     ma, mb = uuid.uuid4(), uuid.uuid4()
     _, cursor_a = await pull_all(client, org.manager_a, ma)
     _, cursor_b = await pull_all(client, org.manager_b, mb)
-    r = await client.patch(f"/api/users/{org.rep_a.id}", json={"orgUnitId": str(org.units["team_b"])}, headers=org.hq.headers)
+    r = await client.patch(
+        f"/api/users/{org.rep_a.id}", json={"orgUnitId": str(org.units["team_b"])}, headers=org.hq.headers
+    )
     assert r.status_code == 200
     a = await pull(client, org.manager_a, ma, cursor_a)
     b = await pull(client, org.manager_b, mb, cursor_b)
@@ -266,7 +311,9 @@ async def test_a_cursor_older_than_the_tombstone_horizon_resets(client, org):
 
 
 async def test_a_malformed_cursor_is_a_clear_422(client, org):
-    r = await client.post("/api/sync/pull", json={"clientId": str(uuid.uuid4()), "cursor": "yesterday"}, headers=org.rep_a.headers)
+    r = await client.post(
+        "/api/sync/pull", json={"clientId": str(uuid.uuid4()), "cursor": "yesterday"}, headers=org.rep_a.headers
+    )
     assert r.status_code == 422
     assert r.json()["field"] == "cursor"
 

@@ -58,12 +58,23 @@ class AccountController(Controller):
         city: Annotated[str | None, Parameter(max_length=64)] = None,
         parent_id: Annotated[uuid.UUID | None, QueryParameter(name="parentId")] = None,
         contracts_ending_within_days: Days = None,
-        sort: Annotated[str, Parameter(description="name, code, revenue, updated or tier; prefix - to reverse")] = "name",
+        sort: Annotated[
+            str, Parameter(description="name, code, revenue, updated or tier; prefix - to reverse")
+        ] = "name",
     ) -> AccountPage:
         """Search, filter, sort and page the accounts the caller sees."""
         return await services.list_accounts(
-            actor=actor, page=page, sort=sort, q=q, tier=tier, status=status, owner_id=owner_id, org_unit_id=org_unit_id,
-            city=city, parent_id=parent_id, contracts_ending_within_days=contracts_ending_within_days,
+            actor=actor,
+            page=page,
+            sort=sort,
+            q=q,
+            tier=tier,
+            status=status,
+            owner_id=owner_id,
+            org_unit_id=org_unit_id,
+            city=city,
+            parent_id=parent_id,
+            contracts_ending_within_days=contracts_ending_within_days,
         )
 
     @post("/")
@@ -131,7 +142,9 @@ class ContactController(Controller):
         return await services.create_contact(actor=actor, account_id=account_id, data=data)
 
     @patch("/{contact_id:uuid}")
-    async def update_contact(self, actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID, data: ContactPatch) -> Contact:
+    async def update_contact(
+        self, actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID, data: ContactPatch
+    ) -> Contact:
         """Change a contact."""
         return await services.update_contact(actor=actor, account_id=account_id, contact_id=contact_id, data=data)
 
@@ -156,7 +169,9 @@ class HoldingController(Controller):
         ending_within_days: Annotated[int | None, QueryParameter(name="endingWithinDays", ge=0, le=3660)] = None,
     ) -> HoldingPage:
         """Holdings, soonest contract end first."""
-        return await services.list_holdings(actor=actor, account_id=account_id, page=page, ending_within_days=ending_within_days)
+        return await services.list_holdings(
+            actor=actor, account_id=account_id, page=page, ending_within_days=ending_within_days
+        )
 
     @post("/")
     async def create_holding(self, actor: Actor, account_id: uuid.UUID, data: HoldingCreate) -> Holding:
@@ -164,7 +179,9 @@ class HoldingController(Controller):
         return await services.create_holding(actor=actor, account_id=account_id, data=data)
 
     @patch("/{holding_id:uuid}")
-    async def update_holding(self, actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID, data: HoldingPatch) -> Holding:
+    async def update_holding(
+        self, actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID, data: HoldingPatch
+    ) -> Holding:
         """Change a holding."""
         return await services.update_holding(actor=actor, account_id=account_id, holding_id=holding_id, data=data)
 

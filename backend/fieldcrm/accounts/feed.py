@@ -51,6 +51,7 @@ def _scoped_ids(actor: Actor) -> Any:
 
 async def _children(account_ids: Any, since: int | None, window_start: datetime.date) -> tuple[list[Any], ...]:
     """Contacts, holdings, notes and revenue of the given accounts (a list or a subquery)."""
+
     def newer(column: Any) -> list[Any]:
         return [] if since is None else [column > since]
 
@@ -114,7 +115,9 @@ async def count_changes(*, actor: Actor, since: int) -> int:
 async def changes_since(*, actor: Actor, since: int, moved: Sequence[uuid.UUID], window_start: datetime.date) -> Feed:
     """Everything in scope that changed after ``since``; accounts whose scope changed are re-sent whole or deleted."""
     ids = _scoped_ids(actor)
-    changed = await AccountRow.select(*services.ACCOUNT_COLUMNS).where(AccountRow.sync_version > since, *_in_scope(actor))
+    changed = await AccountRow.select(*services.ACCOUNT_COLUMNS).where(
+        AccountRow.sync_version > since, *_in_scope(actor)
+    )
     children = await _children(ids, since, window_start)
     entered: list[dict[str, Any]] = []
     left: list[uuid.UUID] = []
@@ -140,7 +143,9 @@ async def snapshot_page(*, actor: Actor, after: uuid.UUID | None, limit: int, wi
     conditions = [AccountRow.deleted_at.is_null(), *_in_scope(actor)]
     if after is not None:
         conditions.append(AccountRow.id > after)
-    accounts = await AccountRow.select(*services.ACCOUNT_COLUMNS).where(*conditions).order_by(AccountRow.id).limit(limit)
+    accounts = (
+        await AccountRow.select(*services.ACCOUNT_COLUMNS).where(*conditions).order_by(AccountRow.id).limit(limit)
+    )
     ids = [r["id"] for r in accounts]
     children = await _children(ids, None, window_start) if ids else ([], [], [], [])
     return _feed(accounts, children)

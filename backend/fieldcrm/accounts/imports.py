@@ -155,14 +155,28 @@ _REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
 _UNIT_SUFFIX = re.compile(r"\((元|yuan|rmb|cny|¥|米|m|metres|meters)\)$")
 
 _STATUS = {
-    "潜在": "prospect", "潜在客户": "prospect", "意向": "prospect",
-    "在网": "active", "正常": "active", "活跃": "active",
-    "预警": "at_risk", "风险": "at_risk", "有风险": "at_risk",
-    "流失": "lost", "已流失": "lost", "离网": "lost",
+    "潜在": "prospect",
+    "潜在客户": "prospect",
+    "意向": "prospect",
+    "在网": "active",
+    "正常": "active",
+    "活跃": "active",
+    "预警": "at_risk",
+    "风险": "at_risk",
+    "有风险": "at_risk",
+    "流失": "lost",
+    "已流失": "lost",
+    "离网": "lost",
 }
 _ROLES = {
-    "决策人": "decision_maker", "决策者": "decision_maker", "影响者": "influencer", "影响人": "influencer",
-    "使用者": "user", "用户": "user", "把关人": "gatekeeper", "守门人": "gatekeeper",
+    "决策人": "decision_maker",
+    "决策者": "decision_maker",
+    "影响者": "influencer",
+    "影响人": "influencer",
+    "使用者": "user",
+    "用户": "user",
+    "把关人": "gatekeeper",
+    "守门人": "gatekeeper",
 }
 
 
@@ -243,8 +257,10 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             line = reader.line_num
-            msg = (f"line {line}: the CSV cannot be read ({exc}); "
-                   "a value with a comma, quote or line break must be in double quotes")
+            msg = (
+                f"line {line}: the CSV cannot be read ({exc}); "
+                "a value with a comma, quote or line break must be in double quotes"
+            )
             raise MalformedFile(msg, field="file", extra={"line": line}) from exc
         if any(cell.strip() for cell in record):
             yield start, record
@@ -294,8 +310,11 @@ def _check_header(kind: ImportKind, line: int, mapped: _Header) -> None:
 def _row(line: int, record: list[str], width: int, positions: dict[str, list[int]]) -> _Row:
     row = _Row(line=line, cells={})
     if len(record) > width and any(cell.strip() for cell in record[width:]):
-        row.error("", f"the line has {len(record)} values but the header has {width}; "
-                      "a value containing a comma must be in double quotes")
+        row.error(
+            "",
+            f"the line has {len(record)} values but the header has {width}; "
+            "a value containing a comma must be in double quotes",
+        )
     for name, indexes in positions.items():
         values = [_unguard(record[i].strip()) for i in indexes if i < len(record) and record[i].strip()]
         if values:
@@ -374,7 +393,10 @@ def _encode_name(struct: type[msgspec.Struct], name: str) -> str:
 
 
 def _checked(
-    row: _Row, sheet: _Sheet, struct: type[msgspec.Struct], values: dict[str, tuple[str, Any]],
+    row: _Row,
+    sheet: _Sheet,
+    struct: type[msgspec.Struct],
+    values: dict[str, tuple[str, Any]],
     base: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Each value alone against the struct's field (the REST rules); errors go on the row under the file's column.
@@ -476,10 +498,35 @@ async def _account_ids(sheet: _Sheet) -> dict[str, uuid.UUID]:
 
 # ---------------------------------------------------------------- accounts
 
-_ACCOUNT_FIELDS = ("name", "industry", "address", "city", "latitude", "longitude", "visit_radius_m", "status",
-                   "member_lines", "notes")
-_AUDITED = ("code", "name", "industry", "owner", "org_unit", "address", "city", "latitude", "longitude",
-            "visit_radius_m", "status", "parent", "member_lines", "notes", "deleted_at")
+_ACCOUNT_FIELDS = (
+    "name",
+    "industry",
+    "address",
+    "city",
+    "latitude",
+    "longitude",
+    "visit_radius_m",
+    "status",
+    "member_lines",
+    "notes",
+)
+_AUDITED = (
+    "code",
+    "name",
+    "industry",
+    "owner",
+    "org_unit",
+    "address",
+    "city",
+    "latitude",
+    "longitude",
+    "visit_radius_m",
+    "status",
+    "parent",
+    "member_lines",
+    "notes",
+    "deleted_at",
+)
 
 
 def _differs(before: dict[str, Any], after: dict[str, Any]) -> bool:
@@ -765,9 +812,25 @@ async def _write_accounts(actor: Actor | None, plan: _Plan) -> None:
     await executemany(
         _INSERT_ACCOUNT,
         [
-            (a["id"], a["code"], a["name"], fold(f"{a['name']} {a['code']}"), a["industry"], a["owner"], a["org_unit"],
-             a["address"], a["city"], _float(a["latitude"]), _float(a["longitude"]), a["visit_radius_m"], a["status"],
-             a["member_lines"], a["notes"], now, now)
+            (
+                a["id"],
+                a["code"],
+                a["name"],
+                fold(f"{a['name']} {a['code']}"),
+                a["industry"],
+                a["owner"],
+                a["org_unit"],
+                a["address"],
+                a["city"],
+                _float(a["latitude"]),
+                _float(a["longitude"]),
+                a["visit_radius_m"],
+                a["status"],
+                a["member_lines"],
+                a["notes"],
+                now,
+                now,
+            )
             for a in plan.inserts
         ],
     )
@@ -779,9 +842,24 @@ async def _write_accounts(actor: Actor | None, plan: _Plan) -> None:
         if a["name"] != before["name"]:
             search = fold(" ".join([a["name"], a["code"], *contact_names.get(a["id"], [])]))
         rows.append(
-            (a["name"], search, a["industry"], a["owner"], a["org_unit"], a["address"], a["city"],
-             _float(a["latitude"]), _float(a["longitude"]), a["visit_radius_m"], a["status"], a["parent"],
-             a["member_lines"], a["notes"], now, a["id"])
+            (
+                a["name"],
+                search,
+                a["industry"],
+                a["owner"],
+                a["org_unit"],
+                a["address"],
+                a["city"],
+                _float(a["latitude"]),
+                _float(a["longitude"]),
+                a["visit_radius_m"],
+                a["status"],
+                a["parent"],
+                a["member_lines"],
+                a["notes"],
+                now,
+                a["id"],
+            )
         )
     await executemany(_UPDATE_ACCOUNT, rows)
     # New members may name new groups: set parents once every account of the file exists.
@@ -789,13 +867,25 @@ async def _write_accounts(actor: Actor | None, plan: _Plan) -> None:
         "UPDATE accounts SET parent = ? WHERE id = ?", [(a["parent"], a["id"]) for a in plan.inserts if a["parent"]]
     )
     entries = [
-        audit.entry_row(actor=actor, entity="account", entity_id=a["id"], account_id=a["id"], action="import",
-                        changes=audit.diff(None, {k: a[k] for k in _AUDITED if a[k] is not None}))
+        audit.entry_row(
+            actor=actor,
+            entity="account",
+            entity_id=a["id"],
+            account_id=a["id"],
+            action="import",
+            changes=audit.diff(None, {k: a[k] for k in _AUDITED if a[k] is not None}),
+        )
         for a in plan.inserts
     ]
     entries += [
-        audit.entry_row(actor=actor, entity="account", entity_id=a["id"], account_id=a["id"], action="import",
-                        changes=audit.diff(b, {k: a[k] for k in (*_AUDITED, "id")}))
+        audit.entry_row(
+            actor=actor,
+            entity="account",
+            entity_id=a["id"],
+            account_id=a["id"],
+            action="import",
+            changes=audit.diff(b, {k: a[k] for k in (*_AUDITED, "id")}),
+        )
         for b, a in plan.updates
     ]
     await audit.record_many(entries)
@@ -810,17 +900,25 @@ _KEYS = frozenset({"id", "account"})
 def _contact_view(row: dict[str, Any]) -> dict[str, Any]:
     phones = row["phones"]
     phones = json.loads(phones or "[]") if isinstance(phones, str) else list(phones or [])
-    return {"name": row["name"], "title": row["title"], "phones": phones, "email": row["email"],
-            "decision_role": row["decision_role"], "notes": row["notes"]}
+    return {
+        "name": row["name"],
+        "title": row["title"],
+        "phones": phones,
+        "email": row["email"],
+        "decision_role": row["decision_role"],
+        "notes": row["notes"],
+    }
 
 
 async def _plan_contacts(sheet: _Sheet) -> _Plan:
     accounts = await _account_ids(sheet)
     existing: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(accounts.values()))):
-        rows = await ContactRow.select().where(
-            ContactRow.account.is_in(list(chunk)), ContactRow.deleted_at.is_null()
-        ).order_by(ContactRow.created_at)
+        rows = (
+            await ContactRow.select()
+            .where(ContactRow.account.is_in(list(chunk)), ContactRow.deleted_at.is_null())
+            .order_by(ContactRow.created_at)
+        )
         for r in rows:
             existing.setdefault((as_uuid(r["account"]), r["name"]), r)
     seen: dict[tuple[str, str], int] = {}
@@ -828,10 +926,21 @@ async def _plan_contacts(sheet: _Sheet) -> _Plan:
     for row in sheet.rows:
         name = row.cells.get("name")
         values = _checked(
-            row, sheet, ContactPatch,
-            {k: (k, _phones(row.cells[k]) if k == "phones" else
-                 _norm_choice(row.cells[k], _ROLES) if k == "decision_role" else row.cells[k])
-             for k in ("name", *_CONTACT_FIELDS) if k in row.cells},
+            row,
+            sheet,
+            ContactPatch,
+            {
+                k: (
+                    k,
+                    _phones(row.cells[k])
+                    if k == "phones"
+                    else _norm_choice(row.cells[k], _ROLES)
+                    if k == "decision_role"
+                    else row.cells[k],
+                )
+                for k in ("name", *_CONTACT_FIELDS)
+                if k in row.cells
+            },
         )
         if name is None:
             row.error(sheet.column("name"), "the contact's name is empty")
@@ -861,14 +970,29 @@ async def _write_contacts(actor: Actor | None, plan: _Plan) -> None:
     await executemany(
         "INSERT INTO contacts (id, account, name, title, phones, email, decision_role, notes, version, created_at, "
         "updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, NULL)",
-        [(c["id"], c["account"], c["name"], c["title"], json.dumps(c["phones"]), c["email"], c["decision_role"],
-          c["notes"], now, now) for c in plan.inserts],
+        [
+            (
+                c["id"],
+                c["account"],
+                c["name"],
+                c["title"],
+                json.dumps(c["phones"]),
+                c["email"],
+                c["decision_role"],
+                c["notes"],
+                now,
+                now,
+            )
+            for c in plan.inserts
+        ],
     )
     await executemany(
         "UPDATE contacts SET title = ?, phones = ?, email = ?, decision_role = ?, notes = ?, version = version + 1, "
         "updated_at = ? WHERE id = ?",
-        [(a["title"], json.dumps(a["phones"]), a["email"], a["decision_role"], a["notes"], now, b["id"])
-         for b, a in plan.updates],
+        [
+            (a["title"], json.dumps(a["phones"]), a["email"], a["decision_role"], a["notes"], now, b["id"])
+            for b, a in plan.updates
+        ],
     )
     # New contacts' names join their accounts' search text.
     touched = sorted({c["account"] for c in plan.inserts})
@@ -883,13 +1007,25 @@ async def _write_contacts(actor: Actor | None, plan: _Plan) -> None:
         [(fold(" ".join([a["name"], a["code"], *names.get(i, [])])), i) for i, a in accounts.items()],
     )
     entries = [
-        audit.entry_row(actor=actor, entity="contact", entity_id=c["id"], account_id=c["account"], action="import",
-                        changes=audit.diff(None, {k: v for k, v in c.items() if k not in _KEYS and v is not None}))
+        audit.entry_row(
+            actor=actor,
+            entity="contact",
+            entity_id=c["id"],
+            account_id=c["account"],
+            action="import",
+            changes=audit.diff(None, {k: v for k, v in c.items() if k not in _KEYS and v is not None}),
+        )
         for c in plan.inserts
     ]
     entries += [
-        audit.entry_row(actor=actor, entity="contact", entity_id=b["id"], account_id=b["account"], action="import",
-                        changes=audit.diff({k: v for k, v in b.items() if k not in _KEYS}, a))
+        audit.entry_row(
+            actor=actor,
+            entity="contact",
+            entity_id=b["id"],
+            account_id=b["account"],
+            action="import",
+            changes=audit.diff({k: v for k, v in b.items() if k not in _KEYS}, a),
+        )
         for b, a in plan.updates
     ]
     await audit.record_many(entries)
@@ -907,9 +1043,11 @@ async def _stored_holdings(
     by_code: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
     by_name: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(account_ids))):
-        rows = await HoldingRow.select().where(
-            HoldingRow.account.is_in(list(chunk)), HoldingRow.deleted_at.is_null()
-        ).order_by(HoldingRow.created_at)
+        rows = (
+            await HoldingRow.select()
+            .where(HoldingRow.account.is_in(list(chunk)), HoldingRow.deleted_at.is_null())
+            .order_by(HoldingRow.created_at)
+        )
         for r in rows:
             account_id = as_uuid(r["account"])
             if r["product_code"]:
@@ -994,23 +1132,59 @@ async def _write_holdings(actor: Actor | None, plan: _Plan) -> None:
     await executemany(
         "INSERT INTO holdings (id, account, product_code, product, quantity, monthly_fee_cents, contract_start, "
         "contract_end, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-        [(h["id"], h["account"], h["product_code"], h["product"], h["quantity"], h["monthly_fee_cents"],
-          h["contract_start"], h["contract_end"], now, now) for h in plan.inserts],
+        [
+            (
+                h["id"],
+                h["account"],
+                h["product_code"],
+                h["product"],
+                h["quantity"],
+                h["monthly_fee_cents"],
+                h["contract_start"],
+                h["contract_end"],
+                now,
+                now,
+            )
+            for h in plan.inserts
+        ],
     )
     await executemany(
         "UPDATE holdings SET product_code = ?, product = ?, quantity = ?, monthly_fee_cents = ?, contract_start = ?, "
         "contract_end = ?, updated_at = ? WHERE id = ?",
-        [(a["product_code"], a["product"], a["quantity"], a["monthly_fee_cents"], a["contract_start"],
-          a["contract_end"], now, b["id"]) for b, a in plan.updates],
+        [
+            (
+                a["product_code"],
+                a["product"],
+                a["quantity"],
+                a["monthly_fee_cents"],
+                a["contract_start"],
+                a["contract_end"],
+                now,
+                b["id"],
+            )
+            for b, a in plan.updates
+        ],
     )
     entries = [
-        audit.entry_row(actor=actor, entity="holding", entity_id=h["id"], account_id=h["account"], action="import",
-                        changes=audit.diff(None, {k: h[k] for k in _HOLDING_VIEW if h[k] is not None}))
+        audit.entry_row(
+            actor=actor,
+            entity="holding",
+            entity_id=h["id"],
+            account_id=h["account"],
+            action="import",
+            changes=audit.diff(None, {k: h[k] for k in _HOLDING_VIEW if h[k] is not None}),
+        )
         for h in plan.inserts
     ]
     entries += [
-        audit.entry_row(actor=actor, entity="holding", entity_id=b["id"], account_id=b["account"], action="import",
-                        changes=audit.diff({k: b[k] for k in _HOLDING_VIEW}, a))
+        audit.entry_row(
+            actor=actor,
+            entity="holding",
+            entity_id=b["id"],
+            account_id=b["account"],
+            action="import",
+            changes=audit.diff({k: b[k] for k in _HOLDING_VIEW}, a),
+        )
         for b, a in plan.updates
     ]
     await audit.record_many(entries)
@@ -1093,18 +1267,30 @@ async def _write_revenue(actor: Actor | None, plan: _Plan) -> None:
     by_account: dict[uuid.UUID, dict[str, Any]] = {}
     for r in items:
         by_account.setdefault(r["account"], {})[r["month"].strftime("%Y-%m")] = [r["old"], r["amount_cents"]]
-    await audit.record_many([
-        audit.entry_row(actor=actor, entity="revenue", entity_id=account_id, account_id=account_id, action="import",
-                        changes=changes)
-        for account_id, changes in by_account.items()
-    ])
+    await audit.record_many(
+        [
+            audit.entry_row(
+                actor=actor,
+                entity="revenue",
+                entity_id=account_id,
+                account_id=account_id,
+                action="import",
+                changes=changes,
+            )
+            for account_id, changes in by_account.items()
+        ]
+    )
 
 
 # ---------------------------------------------------------------- the use case
 
 _PLANNERS = {"contacts": _plan_contacts, "holdings": _plan_holdings, "revenue": _plan_revenue}
-_WRITERS = {"accounts": _write_accounts, "contacts": _write_contacts, "holdings": _write_holdings,
-            "revenue": _write_revenue}
+_WRITERS = {
+    "accounts": _write_accounts,
+    "contacts": _write_contacts,
+    "holdings": _write_holdings,
+    "revenue": _write_revenue,
+}
 
 
 async def _plan(actor: Actor | None, sheet: _Sheet) -> _Plan:
@@ -1162,7 +1348,12 @@ async def _import(
 
 
 async def import_csv(
-    *, actor: Actor | None, kind: ImportKind, data: bytes, dry_run: bool = False, skip_invalid: bool = False,
+    *,
+    actor: Actor | None,
+    kind: ImportKind,
+    data: bytes,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
     encoding: str = "auto",
 ) -> ImportReport:
     """Import a CSV file of accounts, contacts, holdings or revenue (HQ; None is the CLI/system).
@@ -1191,8 +1382,10 @@ async def import_csv(
     if report.errors and not skip_invalid:
         bad = report.skipped
         done = "nothing would be imported" if dry_run else "nothing was imported"
-        msg = (f"{bad} of {report.rows} rows have errors, so {done}; fix them (see report.errors), "
-               "or import with skipInvalid=true to apply the other rows")
+        msg = (
+            f"{bad} of {report.rows} rows have errors, so {done}; fix them (see report.errors), "
+            "or import with skipInvalid=true to apply the other rows"
+        )
         raise InvalidInput(msg, field="file", extra={"report": msgspec.to_builtins(report)})
     return report
 
@@ -1223,8 +1416,24 @@ async def import_file(
 
 # ---------------------------------------------------------------- export
 
-EXPORT_HEADER = ("code", "name", "industry", "owner", "org_unit", "address", "city", "latitude", "longitude",
-                 "visit_radius_m", "status", "parent_code", "member_lines", "notes", "tier", "revenue_12m")
+EXPORT_HEADER = (
+    "code",
+    "name",
+    "industry",
+    "owner",
+    "org_unit",
+    "address",
+    "city",
+    "latitude",
+    "longitude",
+    "visit_radius_m",
+    "status",
+    "parent_code",
+    "member_lines",
+    "notes",
+    "tier",
+    "revenue_12m",
+)
 _TEXT_COLUMNS = frozenset({"name", "industry", "address", "city", "notes"})
 _EXPORT_COLUMNS = (
     AccountRow.id,
@@ -1291,9 +1500,7 @@ def _export_line(row: dict[str, Any]) -> list[str]:
     return [_guard(cells[k]) if k in _TEXT_COLUMNS else cells[k] for k in EXPORT_HEADER]
 
 
-async def export_accounts(
-    *, actor: Actor, encoding: str = "utf-8", sort: str = "code", **filters: Any
-) -> CsvDownload:
+async def export_accounts(*, actor: Actor, encoding: str = "utf-8", sort: str = "code", **filters: Any) -> CsvDownload:
     """The accounts the actor sees, filtered and sorted as in the list, as a CSV download that re-imports.
 
     Checks run before the first byte is sent; rows are then read in batches of 1000 while streaming.

@@ -87,8 +87,16 @@ class AccountExportController(Controller):
     ) -> Stream:
         """Download the accounts the caller sees (the list's filters) as CSV; the file re-imports."""
         download = await imports.export_accounts(
-            actor=actor, encoding=encoding, sort=sort, q=q, tier=tier, status=status, owner_id=owner_id,
-            org_unit_id=org_unit_id, city=city, parent_id=parent_id,
+            actor=actor,
+            encoding=encoding,
+            sort=sort,
+            q=q,
+            tier=tier,
+            status=status,
+            owner_id=owner_id,
+            org_unit_id=org_unit_id,
+            city=city,
+            parent_id=parent_id,
             contracts_ending_within_days=contracts_ending_within_days,
         )
         disposition = f'attachment; filename="{download.filename}"'

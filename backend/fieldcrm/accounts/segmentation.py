@@ -146,7 +146,11 @@ async def run_segmentation(*, actor: Actor | None) -> SegmentationResult:
                     changes["revenue_12m_cents"] = [row["revenue_12m_cents"], revenue]
                 entries.append(
                     audit.entry_row(
-                        actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="segment",
+                        actor=actor,
+                        entity="account",
+                        entity_id=account_id,
+                        account_id=account_id,
+                        action="segment",
                         changes=changes,
                     )
                 )

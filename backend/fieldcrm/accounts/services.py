@@ -23,11 +23,11 @@ from fieldcrm.accounts.schemas import (
     ContactPatch,
     Holding,
     HoldingCreate,
+    HoldingPage,
+    HoldingPatch,
     Note,
     NoteCreate,
     NotePage,
-    HoldingPage,
-    HoldingPatch,
     Overview,
     RevenueMonth,
     RevenuePut,
@@ -102,6 +102,7 @@ _SUMMARY_COLUMNS = (
 
 
 def account_out(row: Mapping[str, Any]) -> Account:
+    """An account row (selected with ACCOUNT_COLUMNS) as its API shape."""
     return Account(
         id=row["id"],
         code=row["code"],
@@ -159,6 +160,7 @@ def _phones(value: Any) -> list[str]:
 
 
 def contact_out(row: Mapping[str, Any]) -> Contact:
+    """A contact row as its API shape."""
     return Contact(
         id=row["id"],
         account_id=row["account"],
@@ -175,6 +177,7 @@ def contact_out(row: Mapping[str, Any]) -> Contact:
 
 
 def holding_out(row: Mapping[str, Any], on: datetime.date | None = None) -> Holding:
+    """A holding row as its API shape, with days until its contract ends (from ``on``, default today)."""
     end = row["contract_end"]
     return Holding(
         id=row["id"],
@@ -323,7 +326,9 @@ def account_conditions(
     if owner_id:
         conditions.append(AccountRow.owner == owner_id)
     if org_unit_path:
-        conditions.append(AccountRow.org_unit.is_in(OrgUnit.select(OrgUnit.id).where(OrgUnit.path.like(org_unit_path + "%"))))
+        conditions.append(
+            AccountRow.org_unit.is_in(OrgUnit.select(OrgUnit.id).where(OrgUnit.path.like(org_unit_path + "%")))
+        )
     if city:
         conditions.append(AccountRow.city == city)
     if parent_id:
@@ -426,11 +431,17 @@ async def create_account(*, actor: Actor, data: AccountCreate) -> Account:
                 raise Conflict(msg, field="code") from exc
             raise
         row = required(await AccountRow.select(*ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
-        await audit.record(actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="create", after=row)
+        await audit.record(
+            actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="create", after=row
+        )
     return account_out(row)
 
 
-_PATCH_COLUMNS: dict[str, Column] = {"owner_id": AccountRow.owner, "org_unit_id": AccountRow.org_unit, "parent_id": AccountRow.parent}
+_PATCH_COLUMNS: dict[str, Column] = {
+    "owner_id": AccountRow.owner,
+    "org_unit_id": AccountRow.org_unit,
+    "parent_id": AccountRow.parent,
+}
 
 
 async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPatch) -> Account:
@@ -439,14 +450,16 @@ async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPa
     changes = changed_fields(data)
     async with write_transaction():
         before = await _account_row(actor, account_id)
-        changes = {k: v for k, v in changes.items() if before.get(_PATCH_COLUMNS[k]._meta.name if k in _PATCH_COLUMNS else k) != v}
+        changes = {
+            k: v
+            for k, v in changes.items()
+            if before.get(_PATCH_COLUMNS[k]._meta.name if k in _PATCH_COLUMNS else k) != v
+        }
         if not changes:
             return account_out(before)
         if {"owner_id", "org_unit_id", "code"} & changes.keys():
             scope.require(actor, "accounts.reassign")
-        _check_location(
-            changes.get("latitude", before["latitude"]), changes.get("longitude", before["longitude"])
-        )
+        _check_location(changes.get("latitude", before["latitude"]), changes.get("longitude", before["longitude"]))
         if "owner_id" in changes:
             await _check_owner(actor, changes["owner_id"])
         if "org_unit_id" in changes:
@@ -467,7 +480,13 @@ async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPa
         await AccountRow.update(values).where(AccountRow.id == account_id)
         after = required(await AccountRow.select(*ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
         await audit.record(
-            actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="update", before=before, after=after
+            actor=actor,
+            entity="account",
+            entity_id=account_id,
+            account_id=account_id,
+            action="update",
+            before=before,
+            after=after,
         )
     return account_out(after)
 
@@ -486,7 +505,11 @@ async def delete_account(*, actor: Actor, account_id: uuid.UUID) -> None:
             {AccountRow.deleted_at: now, AccountRow.updated_at: now, AccountRow.version: AccountRow.version + 1}
         ).where(AccountRow.id == account_id)
         await audit.record(
-            actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="delete",
+            actor=actor,
+            entity="account",
+            entity_id=account_id,
+            account_id=account_id,
+            action="delete",
             changes={"deleted_at": [None, now.isoformat()]},
         )
 
@@ -510,8 +533,13 @@ async def override_tier(*, actor: Actor, account_id: uuid.UUID, data: TierOverri
         ).where(AccountRow.id == account_id)
         after = required(await AccountRow.select(*ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
         await audit.record(
-            actor=actor, entity="account", entity_id=account_id, account_id=account_id, action="override",
-            before=before, after=after,
+            actor=actor,
+            entity="account",
+            entity_id=account_id,
+            account_id=account_id,
+            action="override",
+            before=before,
+            after=after,
         )
     return account_out(after)
 
@@ -521,9 +549,11 @@ async def override_tier(*, actor: Actor, account_id: uuid.UUID, data: TierOverri
 
 async def _contact_row(actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID) -> dict[str, Any]:
     await ensure_visible(actor=actor, account_id=account_id)
-    row = await ContactRow.select().where(
-        ContactRow.id == contact_id, ContactRow.account == account_id, ContactRow.deleted_at.is_null()
-    ).first()
+    row = (
+        await ContactRow.select()
+        .where(ContactRow.id == contact_id, ContactRow.account == account_id, ContactRow.deleted_at.is_null())
+        .first()
+    )
     if row is None:
         msg = f"contact {contact_id} not found"
         raise NotFound(msg)
@@ -535,7 +565,14 @@ async def list_contacts(*, actor: Actor, account_id: uuid.UUID, page: PageParams
     scope.require(actor, "accounts.read")
     await ensure_visible(actor=actor, account_id=account_id)
     where = (ContactRow.account == account_id, ContactRow.deleted_at.is_null())
-    rows = await ContactRow.select().where(*where).order_by(ContactRow.name).order_by(ContactRow.id).limit(page.limit).offset(page.offset)
+    rows = (
+        await ContactRow.select()
+        .where(*where)
+        .order_by(ContactRow.name)
+        .order_by(ContactRow.id)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
     total = await ContactRow.count().where(*where)
     return ContactPage(items=[contact_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
 
@@ -563,7 +600,9 @@ async def create_contact(*, actor: Actor, account_id: uuid.UUID, data: ContactCr
         )
         await refresh_search_text(account_id)
         row = required(await ContactRow.select().where(ContactRow.id == contact_id).first())
-        await audit.record(actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="create", after=row)
+        await audit.record(
+            actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="create", after=row
+        )
     return contact_out(row)
 
 
@@ -573,7 +612,9 @@ async def update_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uui
     changes = changed_fields(data)
     async with write_transaction():
         before = await _contact_row(actor, account_id, contact_id)
-        values: dict[Any, Any] = {getattr(ContactRow, k): (json.dumps(v) if k == "phones" else v) for k, v in changes.items()}
+        values: dict[Any, Any] = {
+            getattr(ContactRow, k): (json.dumps(v) if k == "phones" else v) for k, v in changes.items()
+        }
         values[ContactRow.updated_at] = utcnow()
         values[ContactRow.version] = ContactRow.version + 1
         await ContactRow.update(values).where(ContactRow.id == contact_id)
@@ -581,7 +622,13 @@ async def update_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uui
             await refresh_search_text(account_id)
         after = required(await ContactRow.select().where(ContactRow.id == contact_id).first())
         await audit.record(
-            actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="update", before=before, after=after
+            actor=actor,
+            entity="contact",
+            entity_id=contact_id,
+            account_id=account_id,
+            action="update",
+            before=before,
+            after=after,
         )
     return contact_out(after)
 
@@ -596,7 +643,9 @@ async def delete_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uui
             {ContactRow.deleted_at: now, ContactRow.updated_at: now, ContactRow.version: ContactRow.version + 1}
         ).where(ContactRow.id == contact_id)
         await refresh_search_text(account_id)
-        await audit.record(actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="delete", before=before)
+        await audit.record(
+            actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="delete", before=before
+        )
 
 
 # ---------------------------------------------------------------- holdings
@@ -610,9 +659,11 @@ def _check_contract(start: datetime.date | None, end: datetime.date | None) -> N
 
 async def _holding_row(actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID) -> dict[str, Any]:
     await ensure_visible(actor=actor, account_id=account_id)
-    row = await HoldingRow.select().where(
-        HoldingRow.id == holding_id, HoldingRow.account == account_id, HoldingRow.deleted_at.is_null()
-    ).first()
+    row = (
+        await HoldingRow.select()
+        .where(HoldingRow.id == holding_id, HoldingRow.account == account_id, HoldingRow.deleted_at.is_null())
+        .first()
+    )
     if row is None:
         msg = f"holding {holding_id} not found"
         raise NotFound(msg)
@@ -627,9 +678,17 @@ async def list_holdings(
     await ensure_visible(actor=actor, account_id=account_id)
     where = [HoldingRow.account == account_id, HoldingRow.deleted_at.is_null()]
     if ending_within_days is not None:
-        where += [HoldingRow.contract_end >= today(), HoldingRow.contract_end <= today() + datetime.timedelta(days=ending_within_days)]
+        where += [
+            HoldingRow.contract_end >= today(),
+            HoldingRow.contract_end <= today() + datetime.timedelta(days=ending_within_days),
+        ]
     rows = await (
-        HoldingRow.select().where(*where).order_by(HoldingRow.contract_end).order_by(HoldingRow.id).limit(page.limit).offset(page.offset)
+        HoldingRow.select()
+        .where(*where)
+        .order_by(HoldingRow.contract_end)
+        .order_by(HoldingRow.id)
+        .limit(page.limit)
+        .offset(page.offset)
     )
     total = await HoldingRow.count().where(*where)
     return HoldingPage(items=[holding_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
@@ -658,7 +717,9 @@ async def create_holding(*, actor: Actor, account_id: uuid.UUID, data: HoldingCr
             )
         )
         row = required(await HoldingRow.select().where(HoldingRow.id == holding_id).first())
-        await audit.record(actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="create", after=row)
+        await audit.record(
+            actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="create", after=row
+        )
     return holding_out(row)
 
 
@@ -668,13 +729,21 @@ async def update_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uui
     changes = changed_fields(data)
     async with write_transaction():
         before = await _holding_row(actor, account_id, holding_id)
-        _check_contract(changes.get("contract_start", before["contract_start"]), changes.get("contract_end", before["contract_end"]))
+        _check_contract(
+            changes.get("contract_start", before["contract_start"]), changes.get("contract_end", before["contract_end"])
+        )
         values: dict[Any, Any] = {getattr(HoldingRow, k): v for k, v in changes.items()}
         values[HoldingRow.updated_at] = utcnow()
         await HoldingRow.update(values).where(HoldingRow.id == holding_id)
         after = required(await HoldingRow.select().where(HoldingRow.id == holding_id).first())
         await audit.record(
-            actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="update", before=before, after=after
+            actor=actor,
+            entity="holding",
+            entity_id=holding_id,
+            account_id=account_id,
+            action="update",
+            before=before,
+            after=after,
         )
     return holding_out(after)
 
@@ -685,8 +754,12 @@ async def delete_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uui
     async with write_transaction():
         before = await _holding_row(actor, account_id, holding_id)
         now = utcnow()
-        await HoldingRow.update({HoldingRow.deleted_at: now, HoldingRow.updated_at: now}).where(HoldingRow.id == holding_id)
-        await audit.record(actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="delete", before=before)
+        await HoldingRow.update({HoldingRow.deleted_at: now, HoldingRow.updated_at: now}).where(
+            HoldingRow.id == holding_id
+        )
+        await audit.record(
+            actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="delete", before=before
+        )
 
 
 # ---------------------------------------------------------------- revenue
@@ -705,7 +778,9 @@ def add_months(value: datetime.date, months: int) -> datetime.date:
 
 async def revenue_window() -> tuple[datetime.date, datetime.date]:
     """The trailing twelve months: ending at the latest month the last segmentation saw, else last month."""
-    run = await SegmentationRun.select(SegmentationRun.summary).order_by(SegmentationRun.ran_at, ascending=False).first()
+    run = (
+        await SegmentationRun.select(SegmentationRun.summary).order_by(SegmentationRun.ran_at, ascending=False).first()
+    )
     end: datetime.date | None = None
     if run is not None:
         summary = run["summary"]
@@ -747,7 +822,11 @@ async def put_revenue(*, actor: Actor, account_id: uuid.UUID, data: RevenuePut) 
             month = datetime.date.fromisoformat(item.month + "-01")
             await upsert_revenue(account_id, month, item.amount_cents)
         await audit.record(
-            actor=actor, entity="revenue", entity_id=account_id, account_id=account_id, action="update",
+            actor=actor,
+            entity="revenue",
+            entity_id=account_id,
+            account_id=account_id,
+            action="update",
             changes={m.month: [None, m.amount_cents] for m in data.months},
         )
     return await get_revenue(actor=actor, account_id=account_id)
@@ -805,15 +884,19 @@ async def overview(*, actor: Actor, account_id: uuid.UUID) -> Overview:
     """The customer 360, read in one snapshot: profile, group, contacts, holdings, revenue, tier and timeline."""
     scope.require(actor, "accounts.read")
     async with read_transaction():
-        row = await AccountRow.select(*ACCOUNT_COLUMNS, AccountRow.revenue_share_rank).where(
-            AccountRow.id == account_id, *_visible(actor)
-        ).first()
+        row = (
+            await AccountRow.select(*ACCOUNT_COLUMNS, AccountRow.revenue_share_rank)
+            .where(AccountRow.id == account_id, *_visible(actor))
+            .first()
+        )
         if row is None:
             msg = f"account {account_id} not found"
             raise NotFound(msg)
         parent = None
         if row["parent"]:
-            parent_row = await AccountRow.select(*_REF_COLUMNS).where(AccountRow.id == row["parent"], *_visible(actor)).first()
+            parent_row = (
+                await AccountRow.select(*_REF_COLUMNS).where(AccountRow.id == row["parent"], *_visible(actor)).first()
+            )
             parent = _ref(parent_row) if parent_row else None
         members = await (
             AccountRow.select(*_REF_COLUMNS)
@@ -858,13 +941,26 @@ async def overview(*, actor: Actor, account_id: uuid.UUID) -> Overview:
     )
 
 
-_ACTION_TITLES = {"create": "created", "update": "changed", "delete": "removed", "override": "tier set by HQ", "import": "imported"}
+_ACTION_TITLES = {
+    "create": "created",
+    "update": "changed",
+    "delete": "removed",
+    "override": "tier set by HQ",
+    "import": "imported",
+}
 
 
 async def _audit_source(account_id: uuid.UUID, limit: int) -> list[TimelineItem]:
     rows = await (
-        AuditEntry.select(AuditEntry.id, AuditEntry.at, AuditEntry.entity, AuditEntry.entity_id, AuditEntry.action,
-                          AuditEntry.actor_name, AuditEntry.changes)
+        AuditEntry.select(
+            AuditEntry.id,
+            AuditEntry.at,
+            AuditEntry.entity,
+            AuditEntry.entity_id,
+            AuditEntry.action,
+            AuditEntry.actor_name,
+            AuditEntry.changes,
+        )
         .where(AuditEntry.account_id == account_id)
         .order_by(AuditEntry.at, ascending=False)
         .limit(limit)
@@ -908,6 +1004,7 @@ async def _contract_source(account_id: uuid.UUID, limit: int) -> list[TimelineIt
 
 
 def note_out(row: Mapping[str, Any]) -> Note:
+    """A note row as its API shape."""
     return Note(
         id=row["id"],
         account_id=row["account"],
@@ -925,8 +1022,12 @@ async def list_notes(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -
     await ensure_visible(actor=actor, account_id=account_id)
     where = (NoteRow.account == account_id, NoteRow.deleted_at.is_null())
     rows = await (
-        NoteRow.select().where(*where).order_by(NoteRow.created_at, ascending=False).order_by(NoteRow.id)
-        .limit(page.limit).offset(page.offset)
+        NoteRow.select()
+        .where(*where)
+        .order_by(NoteRow.created_at, ascending=False)
+        .order_by(NoteRow.id)
+        .limit(page.limit)
+        .offset(page.offset)
     )
     total = await NoteRow.count().where(*where)
     return NotePage(items=[note_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
@@ -943,8 +1044,12 @@ async def create_note(*, actor: Actor, account_id: uuid.UUID, data: NoteCreate) 
             raise Conflict(msg)
         await NoteRow.insert(
             NoteRow(
-                id=note_id, account=account_id, author=actor.id, author_name=actor.display_name,
-                text=data.text, captured_at=data.captured_at,
+                id=note_id,
+                account=account_id,
+                author=actor.id,
+                author_name=actor.display_name,
+                text=data.text,
+                captured_at=data.captured_at,
             )
         )
         row = required(await NoteRow.select().where(NoteRow.id == note_id).first())
@@ -960,8 +1065,12 @@ async def _note_source(account_id: uuid.UUID, limit: int) -> list[TimelineItem]:
     )
     return [
         TimelineItem(
-            at=r["captured_at"] or r["created_at"], kind="note", title=r["text"][:80], detail=r["text"],
-            ref_id=r["id"], actor_name=r["author_name"],
+            at=r["captured_at"] or r["created_at"],
+            kind="note",
+            title=r["text"][:80],
+            detail=r["text"],
+            ref_id=r["id"],
+            actor_name=r["author_name"],
         )
         for r in rows
     ]
@@ -990,7 +1099,9 @@ async def purge_deleted(*, before: datetime.datetime) -> int:
             AccountRow.select(AccountRow.id).where(AccountRow.deleted_at.is_not_null(), AccountRow.deleted_at < before)
         )
     )
-    gone = await AccountRow.delete().where(AccountRow.deleted_at.is_not_null(), AccountRow.deleted_at < before).returning(
-        AccountRow.id
+    gone = (
+        await AccountRow.delete()
+        .where(AccountRow.deleted_at.is_not_null(), AccountRow.deleted_at < before)
+        .returning(AccountRow.id)
     )
     return purged + len(gone)

@@ -77,7 +77,12 @@ async def record_many(rows: Sequence[AuditRow]) -> None:
 
 
 def entry_row(
-    *, actor: Actor | None, entity: str, entity_id: uuid.UUID, action: str, changes: dict[str, Any],
+    *,
+    actor: Actor | None,
+    entity: str,
+    entity_id: uuid.UUID,
+    action: str,
+    changes: dict[str, Any],
     account_id: uuid.UUID | None = None,
 ) -> AuditRow:
     """An audit row to be written later with ``record_many``."""
@@ -92,7 +97,9 @@ def entry_row(
     )
 
 
-async def trail(*, account_id: uuid.UUID | None = None, entity_id: uuid.UUID | None = None, page: PageParams) -> AuditPage:
+async def trail(
+    *, account_id: uuid.UUID | None = None, entity_id: uuid.UUID | None = None, page: PageParams
+) -> AuditPage:
     """Audit entries of one account (itself, its contacts, holdings, revenue) or of one entity, newest first.
 
     The caller has already checked that the actor may see the subject.

@@ -29,7 +29,9 @@ from piccolo.utils.encoding import dump_json
 
 from fieldcrm.settings import Settings
 
-_query_counter: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("fieldcrm_query_counter", default=None)
+_query_counter: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "fieldcrm_query_counter", default=None
+)
 
 
 @contextlib.contextmanager
@@ -97,7 +99,6 @@ class FieldcrmSQLiteTransaction(SQLiteTransaction):
     async def __aexit__(self, exception_type: object, exception: object, traceback: object) -> bool:
         if self._parent:
             return exception is None
-        engine: FieldcrmSQLiteEngine = self.engine  # type: ignore[assignment]
         try:
             if exception:
                 if not self._rolled_back:

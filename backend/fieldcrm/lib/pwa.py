@@ -43,7 +43,13 @@ def _file(path: Path, relative: str) -> File:
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if path.suffix == ".webmanifest":
         media_type = "application/manifest+json"
-    return File(path=path, filename=path.name, media_type=media_type, headers=_headers_for(relative), content_disposition_type="inline")
+    return File(
+        path=path,
+        filename=path.name,
+        media_type=media_type,
+        headers=_headers_for(relative),
+        content_disposition_type="inline",
+    )
 
 
 def _missing_build() -> Response[str]:

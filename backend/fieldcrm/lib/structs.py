@@ -14,6 +14,4 @@ class BaseStruct(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=Fal
 
 def changed_fields(patch: msgspec.Struct) -> dict[str, Any]:
     """The fields a PATCH body set (absent fields are UNSET; null is a value)."""
-    return {
-        f: getattr(patch, f) for f in patch.__struct_fields__ if getattr(patch, f) is not UNSET
-    }
+    return {f: getattr(patch, f) for f in patch.__struct_fields__ if getattr(patch, f) is not UNSET}

@@ -59,8 +59,18 @@ class AuthController(Controller):
         secure = _secure(request)
         max_age = get_settings().session_days * 86400
         cookies = [
-            Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", secure=secure, max_age=max_age, path="/"),
-            Cookie(key=CSRF_COOKIE, value=result.csrf_token, httponly=False, samesite="lax", secure=secure, max_age=max_age, path="/"),
+            Cookie(
+                key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", secure=secure, max_age=max_age, path="/"
+            ),
+            Cookie(
+                key=CSRF_COOKIE,
+                value=result.csrf_token,
+                httponly=False,
+                samesite="lax",
+                secure=secure,
+                max_age=max_age,
+                path="/",
+            ),
         ]
         return Response(result, cookies=cookies, headers={"Cache-Control": "no-store"})
 
@@ -98,7 +108,10 @@ class OrgUnitController(Controller):
 
     @get("/")
     async def list_units(
-        self, actor: Actor, page: PageParams, parent_id: Annotated[uuid.UUID | None, QueryParameter(name="parentId")] = None
+        self,
+        actor: Actor,
+        page: PageParams,
+        parent_id: Annotated[uuid.UUID | None, QueryParameter(name="parentId")] = None,
     ) -> OrgUnitPage:
         """Org units in tree order."""
         return await services.list_units(actor=actor, page=page, parent_id=parent_id)

@@ -147,7 +147,9 @@ async def update_unit(*, actor: Actor, unit_id: uuid.UUID, data: OrgUnitPatch) -
         values[OrgUnit.updated_at] = utcnow()
         await OrgUnit.update(values).where(OrgUnit.id == unit_id)
         after = await _unit_row(unit_id)
-        await audit.record(actor=actor, entity="org_unit", entity_id=unit_id, action="update", before=before, after=after)
+        await audit.record(
+            actor=actor, entity="org_unit", entity_id=unit_id, action="update", before=before, after=after
+        )
     return _unit_out(after)
 
 
@@ -328,8 +330,12 @@ async def leaders_of(user_id: uuid.UUID) -> list[dict[str, Any]]:
     if row is None:
         return []
     ancestor_ids = [uuid.UUID(part) for part in row["path"].strip("/").split("/")]
-    leaders = await User.select(User.id, User.username, User.display_name, User.role, User.org_unit.depth.as_alias("depth")).where(
-        User.org_unit.is_in(ancestor_ids), User.role.is_in(["manager", "director", "hq_admin"]), User.is_active == True,  # noqa: E712
+    leaders = await User.select(
+        User.id, User.username, User.display_name, User.role, User.org_unit.depth.as_alias("depth")
+    ).where(
+        User.org_unit.is_in(ancestor_ids),
+        User.role.is_in(["manager", "director", "hq_admin"]),
+        User.is_active == True,  # noqa: E712
         User.id != user_id,
     )
     return sorted(leaders, key=lambda r: -r["depth"])
@@ -357,7 +363,9 @@ async def _check_throttle(username: str, ip: str) -> None:
         raise TooManyRequests(msg, retry_after=retry_after)
 
 
-async def login(*, username: str, password: str, ip: str, user_agent: str, old_token: str | None) -> tuple[LoginResponse, str]:
+async def login(
+    *, username: str, password: str, ip: str, user_agent: str, old_token: str | None
+) -> tuple[LoginResponse, str]:
     """Check a password and open a session; returns the response and the raw token (for the cookie)."""
     username = username.strip()
     await _check_throttle(username, ip)

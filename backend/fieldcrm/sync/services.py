@@ -8,6 +8,7 @@ whole batch (nothing advances) and answers 503.
 """
 
 import datetime
+import itertools
 import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
@@ -154,7 +155,7 @@ async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> Push
         msg = f"at most {MAX_BATCH} mutations per push, not {len(data.mutations)}; send the rest in the next batch"
         raise PayloadTooLarge(msg)
     ids = [m.id for m in data.mutations]
-    if any(b <= a for a, b in zip(ids, ids[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(ids)):
         msg = "mutation ids must increase through the batch, in the order the changes were made"
         raise InvalidInput(msg, field="mutations")
     try:
@@ -182,8 +183,12 @@ async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> Push
                     message = exc.message
                     rejections.append(
                         SyncRejection(
-                            client=data.client_id, mutation_id=mutation.id, name=mutation.name, code=code,
-                            message=message, args=msgspec.json.encode(mutation.args).decode(),
+                            client=data.client_id,
+                            mutation_id=mutation.id,
+                            name=mutation.name,
+                            code=code,
+                            message=message,
+                            args=msgspec.json.encode(mutation.args).decode(),
                         )
                     )
                     results.append(MutationResult(id=mutation.id, status="rejected", code=code, message=message))
@@ -193,9 +198,9 @@ async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> Push
                 last = mutation.id
             if rejections:
                 await SyncRejection.insert(*rejections)
-            await SyncClient.update(
-                {SyncClient.last_mutation_id: last, SyncClient.last_seen_at: utcnow()}
-            ).where(SyncClient.id == data.client_id)
+            await SyncClient.update({SyncClient.last_mutation_id: last, SyncClient.last_seen_at: utcnow()}).where(
+                SyncClient.id == data.client_id
+            )
     except Exception as exc:
         if is_transient(exc):
             msg = "the server is busy; nothing from this batch was applied, send it again"
@@ -287,8 +292,11 @@ async def rejections(*, actor: Actor, client_id: uuid.UUID, page: PageParams) ->
         raise NotFound(msg)
     where = SyncRejection.client == client_id
     rows = await (
-        SyncRejection.select().where(where).order_by(SyncRejection.mutation_id, ascending=False)
-        .limit(page.limit).offset(page.offset)
+        SyncRejection.select()
+        .where(where)
+        .order_by(SyncRejection.mutation_id, ascending=False)
+        .limit(page.limit)
+        .offset(page.offset)
     )
     total = await SyncRejection.count().where(where)
     items = [

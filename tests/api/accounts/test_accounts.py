@@ -9,8 +9,15 @@ from tests.factories import make_account, make_contact, make_holding
 
 
 def _body(**overrides):
-    return {"code": "JN0001", "name": "济南钢铁集团有限公司", "industry": "制造", "city": "济南",
-            "latitude": 36.65, "longitude": 117.12, **overrides}
+    return {
+        "code": "JN0001",
+        "name": "济南钢铁集团有限公司",
+        "industry": "制造",
+        "city": "济南",
+        "latitude": 36.65,
+        "longitude": 117.12,
+        **overrides,
+    }
 
 
 async def test_rep_creates_an_account_they_own(client, org):
@@ -32,7 +39,9 @@ async def test_a_rep_cannot_create_for_someone_else(client, org):
 async def test_manager_assigns_within_team_only(client, org):
     ok = await client.post("/api/accounts", json=_body(ownerId=str(org.rep_a2.id)), headers=org.manager_a.headers)
     assert ok.status_code == 201
-    other = await client.post("/api/accounts", json=_body(code="X2", ownerId=str(org.rep_b.id)), headers=org.manager_a.headers)
+    other = await client.post(
+        "/api/accounts", json=_body(code="X2", ownerId=str(org.rep_b.id)), headers=org.manager_a.headers
+    )
     assert other.status_code == 422
     assert other.json()["field"] == "ownerId"
 
@@ -62,7 +71,9 @@ async def test_validation_names_the_field(client, org):
 
 
 async def test_malformed_json_is_a_clear_400(client, org):
-    r = await client.post("/api/accounts", content=b"{not json", headers={**org.rep_a.headers, "content-type": "application/json"})
+    r = await client.post(
+        "/api/accounts", content=b"{not json", headers={**org.rep_a.headers, "content-type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("application/problem+json")
 
@@ -96,7 +107,9 @@ async def test_page_size_over_the_cap_is_refused(client, org):
 
 async def test_patch_distinguishes_absent_from_null(client, org):
     account = await make_account(org, "rep_a", latitude=36.6, longitude=117.0, notes="keep me")
-    r = await client.patch(f"/api/accounts/{account}", json={"latitude": None, "longitude": None}, headers=org.rep_a.headers)
+    r = await client.patch(
+        f"/api/accounts/{account}", json={"latitude": None, "longitude": None}, headers=org.rep_a.headers
+    )
     assert r.status_code == 200
     assert r.json()["latitude"] is None
     assert r.json()["notes"] == "keep me"
@@ -105,9 +118,13 @@ async def test_patch_distinguishes_absent_from_null(client, org):
 
 async def test_rep_cannot_reassign_but_manager_can_and_scope_follows(client, org):
     account = await make_account(org, "rep_a")
-    refused = await client.patch(f"/api/accounts/{account}", json={"ownerId": str(org.rep_a2.id)}, headers=org.rep_a.headers)
+    refused = await client.patch(
+        f"/api/accounts/{account}", json={"ownerId": str(org.rep_a2.id)}, headers=org.rep_a.headers
+    )
     assert refused.status_code == 403
-    moved = await client.patch(f"/api/accounts/{account}", json={"ownerId": str(org.rep_a2.id)}, headers=org.manager_a.headers)
+    moved = await client.patch(
+        f"/api/accounts/{account}", json={"ownerId": str(org.rep_a2.id)}, headers=org.manager_a.headers
+    )
     assert moved.status_code == 200
     assert (await client.get(f"/api/accounts/{account}", headers=org.rep_a.headers)).status_code == 404
     assert (await client.get(f"/api/accounts/{account}", headers=org.rep_a2.headers)).status_code == 200
@@ -230,7 +247,10 @@ async def test_audit_trail_records_before_and_after(client, org):
     assert r.status_code == 200
     entries = r.json()["items"]
     assert [(e["entity"], e["action"]) for e in entries] == [
-        ("contact", "delete"), ("contact", "create"), ("account", "update"), ("account", "create")
+        ("contact", "delete"),
+        ("contact", "create"),
+        ("account", "update"),
+        ("account", "create"),
     ]
     update = entries[2]
     assert update["changes"]["name"] == ["旧名称", "新名称"]

@@ -7,8 +7,24 @@ from typing import Any
 from fieldcrm.accounts import imports
 from tests.factories import make_account
 
-HEADER = ["code", "name", "industry", "owner", "org_unit", "address", "city", "latitude", "longitude",
-          "visit_radius_m", "status", "parent_code", "member_lines", "notes", "tier", "revenue_12m"]
+HEADER = [
+    "code",
+    "name",
+    "industry",
+    "owner",
+    "org_unit",
+    "address",
+    "city",
+    "latitude",
+    "longitude",
+    "visit_radius_m",
+    "status",
+    "parent_code",
+    "member_lines",
+    "notes",
+    "tier",
+    "revenue_12m",
+]
 
 
 async def _export(client: Any, person: Any, **params: Any) -> Any:
@@ -89,14 +105,18 @@ async def test_export_reimports_cleanly(client, org) -> None:
         if encoding == "utf-8":
             guarded = next(r for r in _rows(content) if r["code"] == "G-1")
             assert guarded["name"].startswith("'=")  # a spreadsheet shows it as text, never runs it
-        r = await client.post("/api/imports", params={"kind": "accounts", "encoding": encoding}, content=content,
-                              headers={**org.hq.headers, "Content-Type": "text/csv"})
+        r = await client.post(
+            "/api/imports",
+            params={"kind": "accounts", "encoding": encoding},
+            content=content,
+            headers={**org.hq.headers, "Content-Type": "text/csv"},
+        )
         assert r.status_code == 200, r.text
         report = r.json()
         assert (report["rows"], report["created"], report["updated"], report["unchanged"]) == (7, 0, 0, 7)
         assert report["errors"] == [] and report["warnings"] == []
     account = (await client.get(f"/api/accounts/{group}", headers=org.hq.headers)).json()
-    assert account["name"] == "=HYPERLINK(\"http://x\")"
+    assert account["name"] == '=HYPERLINK("http://x")'
 
 
 async def test_export_streams_in_batches(client, org, monkeypatch) -> None:

@@ -19,13 +19,26 @@ ACCOUNTS_ZH = (
 )
 
 
-async def _post(client: Any, person: Any, kind: str, body: bytes | str, *, encoding: str = "auto",
-                dry_run: bool = False, skip_invalid: bool = False) -> Any:
+async def _post(
+    client: Any,
+    person: Any,
+    kind: str,
+    body: bytes | str,
+    *,
+    encoding: str = "auto",
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+) -> Any:
     data = body.encode("utf-8") if isinstance(body, str) else body
-    params = {"kind": kind, "dryRun": str(dry_run).lower(), "skipInvalid": str(skip_invalid).lower(),
-              "encoding": encoding}
-    return await client.post("/api/imports", params=params, content=data,
-                             headers={**person.headers, "Content-Type": "text/csv"})
+    params = {
+        "kind": kind,
+        "dryRun": str(dry_run).lower(),
+        "skipInvalid": str(skip_invalid).lower(),
+        "encoding": encoding,
+    }
+    return await client.post(
+        "/api/imports", params=params, content=data, headers={**person.headers, "Content-Type": "text/csv"}
+    )
 
 
 async def _accounts(client: Any, person: Any, **params: Any) -> dict[str, dict[str, Any]]:
@@ -85,19 +98,16 @@ async def test_gbk_contacts_with_chinese_roles_and_phones(client, org) -> None:
 async def test_gbk_revenue_in_yuan_with_billing_months(client, org) -> None:
     big = await make_account(org, code="REV-1")
     small = await make_account(org, code="REV-2")
-    csv_text = (
-        "集团编码,月份,收入(元)\n"
-        "REV-1,202609,\"1,234.50\"\n"
-        "REV-1,2026-10,8000\n"
-        "REV-2,2026/10/01,99.99\n"
-    )
+    csv_text = '集团编码,月份,收入(元)\nREV-1,202609,"1,234.50"\nREV-1,2026-10,8000\nREV-2,2026/10/01,99.99\n'
     r = await _post(client, org.hq, "revenue", csv_text.encode("gbk"))
     assert r.status_code == 200, r.text
     report = r.json()
     assert (report["created"], report["errors"]) == (3, [])
     assert report["segmentation"]["windowEnd"] == "2026-10"
-    months = {m["month"]: m["amountCents"] for m in
-              (await client.get(f"/api/accounts/{big}/revenue", headers=org.hq.headers)).json()}
+    months = {
+        m["month"]: m["amountCents"]
+        for m in (await client.get(f"/api/accounts/{big}/revenue", headers=org.hq.headers)).json()
+    }
     assert (months["2026-09"], months["2026-10"]) == (123450, 800000)
     accounts = await _accounts(client, org.hq)
     assert (accounts["REV-1"]["tier"], accounts["REV-2"]["tier"]) == ("A", "C")  # REV-1 alone makes 98.9%
@@ -112,13 +122,13 @@ async def test_holdings_upsert_by_product_code(client, org) -> None:
     account_id = await make_account(org, code="H-1")
     csv_text = (
         "客户编码,产品编码,产品名称,数量,月费(元),合同开始,合同结束\n"
-        "H-1,DL-100M,互联网专线 100M,2,\"3,500.00\",2025/01/01,2027/12/31\n"
+        'H-1,DL-100M,互联网专线 100M,2,"3,500.00",2025/01/01,2027/12/31\n'
         "H-1,,云桌面,50,40,2026-01-01,2026-12-31\n"
     )
     r = await _post(client, org.hq, "holdings", csv_text)
     assert r.status_code == 200, r.text
     assert r.json()["created"] == 2
-    r = await _post(client, org.hq, "holdings", csv_text.replace("\"3,500.00\"", "3600.5").replace(",50,", ",60,"))
+    r = await _post(client, org.hq, "holdings", csv_text.replace('"3,500.00"', "3600.5").replace(",50,", ",60,"))
     assert r.status_code == 200, r.text
     assert (r.json()["created"], r.json()["updated"]) == (0, 2)
     holdings = (await client.get(f"/api/accounts/{account_id}/holdings", headers=org.hq.headers)).json()["items"]
@@ -126,8 +136,12 @@ async def test_holdings_upsert_by_product_code(client, org) -> None:
     assert by_product["互联网专线 100M"]["monthlyFeeCents"] == 360050
     assert by_product["互联网专线 100M"]["contractEnd"] == "2027-12-31"
     assert by_product["云桌面"]["quantity"] == 60
-    r = await _post(client, org.hq, "holdings", "account_code,product,contract_start,contract_end\n"
-                                                 "H-1,云桌面,2026-05-01,2026-04-30\n")
+    r = await _post(
+        client,
+        org.hq,
+        "holdings",
+        "account_code,product,contract_start,contract_end\nH-1,云桌面,2026-05-01,2026-04-30\n",
+    )
     assert r.status_code == 422
     assert r.json()["report"]["errors"][0]["column"] == "contract_end"
 
@@ -136,8 +150,8 @@ async def test_bad_rows_are_reported_by_line_and_column_and_nothing_is_written(c
     csv_text = (
         "code,name,owner,latitude,longitude,status,visit_radius_m\n"  # line 1
         "OK-1,Fine Co,rep_a,36.6,117.0,active,300\n"  # line 2
-        "BAD-1,\"Notes span\n"  # line 3: a quoted line break
-        "two lines\",rep_a,100,117.0,active,300\n"  # line 4
+        'BAD-1,"Notes span\n'  # line 3: a quoted line break
+        'two lines",rep_a,100,117.0,active,300\n'  # line 4
         "BAD-2,Status Co,rep_a,,,sleeping,5\n"  # line 5
         "BAD-3,No Owner Co,nobody,,,,\n"  # line 6
         "BAD-4,,rep_a,36.6,,,\n"  # line 7
@@ -152,9 +166,11 @@ async def test_bad_rows_are_reported_by_line_and_column_and_nothing_is_written(c
     errors = {(e["line"], e["column"]) for e in report["errors"]}
     assert errors == {
         (3, "latitude"),
-        (5, "status"), (5, "visit_radius_m"),
+        (5, "status"),
+        (5, "visit_radius_m"),
         (6, "owner"),
-        (7, "name"), (7, "longitude"),
+        (7, "name"),
+        (7, "longitude"),
         (8, "code"),
     }
     messages = {(e["line"], e["column"]): e["message"] for e in report["errors"]}

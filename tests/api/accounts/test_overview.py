@@ -82,25 +82,37 @@ async def test_timeline_takes_new_sources_without_changes(client, org):
 async def test_revenue_is_hq_only_and_validated(client, org):
     account = await make_account(org, "rep_a")
     body = {"months": [{"month": "2026-01", "amountCents": 100}]}
-    assert (await client.put(f"/api/accounts/{account}/revenue", json=body, headers=org.rep_a.headers)).status_code == 403
-    bad = await client.put(f"/api/accounts/{account}/revenue", json={"months": [{"month": "2026-13", "amountCents": 1}]},
-                           headers=org.hq.headers)
+    assert (
+        await client.put(f"/api/accounts/{account}/revenue", json=body, headers=org.rep_a.headers)
+    ).status_code == 403
+    bad = await client.put(
+        f"/api/accounts/{account}/revenue",
+        json={"months": [{"month": "2026-13", "amountCents": 1}]},
+        headers=org.hq.headers,
+    )
     assert bad.status_code == 400
-    negative = await client.put(f"/api/accounts/{account}/revenue", json={"months": [{"month": "2026-01", "amountCents": -1}]},
-                                headers=org.hq.headers)
+    negative = await client.put(
+        f"/api/accounts/{account}/revenue",
+        json={"months": [{"month": "2026-01", "amountCents": -1}]},
+        headers=org.hq.headers,
+    )
     assert negative.status_code == 400
     # A month set twice keeps the last value.
     await client.put(f"/api/accounts/{account}/revenue", json=body, headers=org.hq.headers)
     body["months"][0]["amountCents"] = 250
     await client.put(f"/api/accounts/{account}/revenue", json=body, headers=org.hq.headers)
-    got = (await client.get(f"/api/accounts/{account}/revenue", params={"months": 60}, headers=org.rep_a.headers)).json()
+    got = (
+        await client.get(f"/api/accounts/{account}/revenue", params={"months": 60}, headers=org.rep_a.headers)
+    ).json()
     assert {"month": "2026-01", "amountCents": 250} in got
 
 
 async def test_tier_override_needs_a_reason_and_is_hq_only(client, org):
     account = await make_account(org, "rep_a")
     url = f"/api/accounts/{account}/tier"
-    assert (await client.post(url, json={"tier": "A", "reason": "战略客户"}, headers=org.manager_a.headers)).status_code == 403
+    assert (
+        await client.post(url, json={"tier": "A", "reason": "战略客户"}, headers=org.manager_a.headers)
+    ).status_code == 403
     no_reason = await client.post(url, json={"tier": "A"}, headers=org.hq.headers)
     assert no_reason.status_code == 422
     assert no_reason.json()["field"] == "reason"

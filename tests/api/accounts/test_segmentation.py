@@ -14,11 +14,28 @@ YUAN = 100
 # Shares of a 100-unit total. Before T03 the ranking holds 75% (A), before T04 exactly 80% (B),
 # before T07 exactly 95% (C). T03 and T04 tie on revenue: the code decides who ranks first.
 PARETO = {
-    "T01": 50, "T02": 25, "T04": 5, "T03": 5, "T05": 5, "T06": 5, "T07": 3, "T08": 1, "T09": 1, "T10": 0,
+    "T01": 50,
+    "T02": 25,
+    "T04": 5,
+    "T03": 5,
+    "T05": 5,
+    "T06": 5,
+    "T07": 3,
+    "T08": 1,
+    "T09": 1,
+    "T10": 0,
 }
 EXPECTED = {
-    "T01": "A", "T02": "A", "T03": "A", "T04": "B", "T05": "B", "T06": "B",
-    "T07": "C", "T08": "C", "T09": "C", "T10": "C",
+    "T01": "A",
+    "T02": "A",
+    "T03": "A",
+    "T04": "B",
+    "T05": "B",
+    "T06": "B",
+    "T07": "C",
+    "T08": "C",
+    "T09": "C",
+    "T10": "C",
 }
 
 
@@ -100,8 +117,11 @@ async def test_revenue_outside_the_window_and_deleted_accounts_do_not_count(clie
 async def test_override_survives_recomputation(client, org) -> None:
     ids = await _pareto(org)
     await run_segmentation(actor=None)
-    r = await client.post(f"/api/accounts/{ids['T10']}/tier", headers=org.hq.headers,
-                          json={"tier": "A", "reason": "strategic: provincial government"})
+    r = await client.post(
+        f"/api/accounts/{ids['T10']}/tier",
+        headers=org.hq.headers,
+        json={"tier": "A", "reason": "strategic: provincial government"},
+    )
     assert r.status_code == 200, r.text
     await _revenue(org, ids["T09"], {"2026-10": 30 * 1000 * YUAN})  # T09 climbs to A and pushes T03 down to B
     result = await run_segmentation(actor=None)

@@ -10,7 +10,9 @@ from fieldcrm.settings import get_settings
 @pytest.fixture
 def dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "assets").mkdir()
-    (tmp_path / "index.html").write_text("<!doctype html><title>fieldcrm</title><script type=module src=/assets/app-1a2b.js></script>")
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><title>fieldcrm</title><script type=module src=/assets/app-1a2b.js></script>"
+    )
     (tmp_path / "assets" / "app-1a2b.js").write_text("console.log('app')")
     (tmp_path / "sw.js").write_text("self.addEventListener('fetch', () => {})")
     (tmp_path / "manifest.webmanifest").write_text('{"name": "fieldcrm"}')
@@ -24,7 +26,13 @@ async def test_shell_has_a_strict_csp_and_is_revalidated(client, dist):
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     csp = r.headers["content-security-policy"]
-    for rule in ("script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "worker-src 'self'"):
+    for rule in (
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "worker-src 'self'",
+    ):
         assert rule in csp
     assert "unsafe-inline" not in csp
     assert r.headers["x-content-type-options"] == "nosniff"
