@@ -1,0 +1,2 @@
+/** The app's version (package.json), put in by the build. */
+declare const __APP_VERSION__: string;

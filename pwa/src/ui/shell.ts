@@ -1,0 +1,149 @@
+// The frame around every screen: top bar, status bar, update banner, toasts; and the router that
+// swaps screens and tells the current one when data changed.
+import type { App } from '../app';
+import { t } from '../i18n';
+import { clear, h } from './dom';
+import { href, parseRoute, type Route } from './router';
+import { statusBar } from './statusbar';
+import { accountsScreen } from './screens/accounts';
+import { accountScreen } from './screens/account';
+import { accountEditScreen } from './screens/account-edit';
+import { contactFormScreen } from './screens/contact-form';
+import { loginScreen } from './screens/login';
+import { rejectedScreen } from './screens/rejected';
+import { settingsScreen } from './screens/settings';
+
+export interface Screen {
+  el: HTMLElement;
+  title: string;
+  /** where the back arrow goes; none on top-level screens */
+  back?: string;
+  /** a list screen scrolls itself */
+  fill?: boolean;
+  /** re-read from IndexedDB (data changed) */
+  refresh?: () => void | Promise<void>;
+  destroy?: () => void;
+}
+
+export type ScreenFactory = (app: App, route: Route) => Promise<Screen>;
+
+function factory(route: Route): ScreenFactory {
+  switch (route.name) {
+    case 'accounts':
+      return accountsScreen;
+    case 'account':
+      return accountScreen;
+    case 'account-edit':
+      return accountEditScreen;
+    case 'contact-new':
+    case 'contact-edit':
+      return contactFormScreen;
+    case 'rejected':
+      return rejectedScreen;
+    case 'settings':
+      return settingsScreen;
+    case 'login':
+      return loginScreen;
+  }
+}
+
+export function mountShell(root: HTMLElement, app: App): void {
+  const back = h('a', { class: 'topbar-back', testid: 'nav-back', href: href.accounts(), hidden: true });
+  const title = h('h1', { class: 'topbar-title', testid: 'screen-title' });
+  const homeLink = h('a', { class: 'topbar-link', testid: 'nav-accounts', href: href.accounts() });
+  const settingsLink = h('a', { class: 'topbar-link topbar-icon', testid: 'nav-settings', href: href.settings() }, '⚙');
+  const topbar = h('header', { class: 'topbar' }, back, title, h('nav', { class: 'topbar-nav' }, homeLink, settingsLink));
+
+  const updateText = h('span');
+  const updateButton = h('button', { type: 'button', class: 'btn btn-small', testid: 'update-apply', onclick: () => app.updates?.apply() });
+  const banner = h('div', { class: 'update-banner', testid: 'update-banner', role: 'alert', hidden: true }, updateText, updateButton);
+  const toast = h('div', { class: 'toast', testid: 'toast', role: 'status', hidden: true });
+  const main = h('main', { class: 'main', testid: 'main' });
+  clear(root, topbar, statusBar(app), banner, main, toast);
+
+  let current: Screen | null = null;
+  let showingLogin = false;
+  let generation = 0;
+
+  const labels = () => {
+    back.textContent = `‹ ${t('nav.back')}`;
+    back.setAttribute('aria-label', t('nav.back'));
+    homeLink.textContent = t('nav.accounts');
+    settingsLink.setAttribute('aria-label', t('nav.settings'));
+    settingsLink.title = t('nav.settings');
+    updateText.textContent = t('update.ready');
+    updateButton.textContent = t('update.apply');
+    document.title = current ? `${current.title} · ${t('app.title')}` : t('app.title');
+  };
+
+  async function show(): Promise<void> {
+    let route = parseRoute(location.hash);
+    if (!app.me && route.name !== 'login') route = { name: 'login' };
+    const mine = ++generation;
+    let screen: Screen;
+    try {
+      screen = await factory(route)(app, route);
+    } catch (error) {
+      console.error(error);
+      screen = { el: h('p', { class: 'empty' }, String(error)), title: t('app.title'), back: href.accounts() };
+    }
+    if (mine !== generation) {
+      screen.destroy?.();
+      return;
+    }
+    current?.destroy?.();
+    current = screen;
+    showingLogin = route.name === 'login';
+    topbar.hidden = !app.me;
+    title.textContent = screen.title;
+    back.hidden = !screen.back;
+    homeLink.hidden = !app.me || route.name === 'accounts' || screen.back === href.accounts();
+    if (screen.back) back.setAttribute('href', screen.back);
+    main.classList.toggle('main-fill', !!screen.fill);
+    clear(main, screen.el);
+    if (!screen.fill) main.scrollTop = 0;
+    labels();
+  }
+
+  let refreshQueued = false;
+  const refresh = () => {
+    if (refreshQueued) return;
+    refreshQueued = true;
+    // Several pages of a pull arrive in a burst: re-read once per frame at most.
+    requestAnimationFrame(() => {
+      refreshQueued = false;
+      void current?.refresh?.();
+    });
+  };
+
+  window.addEventListener('hashchange', () => void show());
+  app.events.on('data', refresh);
+  app.events.on('locale', () => {
+    labels();
+    void show();
+  });
+  app.events.on('me', (me) => {
+    // Signed out, or just signed in from the login screen: go to the list. (A background refresh
+    // of the same user changes nothing on screen.)
+    if (me && !showingLogin) return;
+    if (location.hash !== '' && location.hash !== '#/') location.hash = '#/';
+    else void show();
+  });
+
+  let toastTimer: ReturnType<typeof setTimeout> | undefined;
+  app.events.on('toast', (message) => {
+    toast.textContent = message;
+    toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => {
+      toast.hidden = true;
+    }, 3500);
+  });
+
+  app.updates?.onReady(() => {
+    banner.hidden = false;
+  });
+
+  labels();
+  void show();
+}
