@@ -64,30 +64,60 @@ class _Province:
 
 _PROVINCES = (
     _Province(
-        "山东省", "sd", 36.651, 117.120,
+        "山东省",
+        "sd",
+        36.651,
+        117.120,
         (
             _City(
-                "济南", "jn", "JN", "0531", 36.651, 117.120, 0.3,
+                "济南",
+                "jn",
+                "JN",
+                "0531",
+                36.651,
+                117.120,
+                0.3,
                 ("历下区", "市中区", "槐荫区", "天桥区", "历城区", "长清区", "章丘区"),
                 ("经十路", "泉城路", "解放路", "山大路", "舜耕路", "二环东路", "工业南路", "花园路"),
             ),
             _City(
-                "青岛", "qd", "QD", "0532", 36.067, 120.383, 0.3,
+                "青岛",
+                "qd",
+                "QD",
+                "0532",
+                36.067,
+                120.383,
+                0.3,
                 ("市南区", "市北区", "李沧区", "崂山区", "黄岛区", "城阳区", "即墨区"),
                 ("香港中路", "东海西路", "山东路", "辽阳西路", "长江中路", "株洲路", "重庆南路", "银川东路"),
             ),
         ),
     ),
     _Province(
-        "华中大区", "hz", 30.593, 114.305,
+        "华中大区",
+        "hz",
+        30.593,
+        114.305,
         (
             _City(
-                "武汉", "wh", "WH", "027", 30.593, 114.305, 0.25,
+                "武汉",
+                "wh",
+                "WH",
+                "027",
+                30.593,
+                114.305,
+                0.25,
                 ("江岸区", "江汉区", "硚口区", "汉阳区", "武昌区", "青山区", "洪山区", "东西湖区"),
                 ("解放大道", "中山大道", "武珞路", "珞喻路", "光谷大道", "建设大道", "友谊大道", "民族大道"),
             ),
             _City(
-                "长沙", "cs", "CS", "0731", 28.228, 112.939, 0.15,
+                "长沙",
+                "cs",
+                "CS",
+                "0731",
+                28.228,
+                112.939,
+                0.15,
                 ("芙蓉区", "天心区", "岳麓区", "开福区", "雨花区", "望城区", "长沙县"),
                 ("五一大道", "芙蓉中路", "韶山北路", "湘江中路", "麓谷大道", "劳动西路", "万家丽路", "人民东路"),
             ),
@@ -110,51 +140,122 @@ _GIVEN = (
     "志国海峰雷亮俊博鑫思嘉晓梦子涵一诺雨轩梓萱浩然宏伟立新振东春梅秋月永红金凤德胜"
 )
 _BRAND = (
-    "华信恒通鑫源盛达泰和瑞丰金宏博远安康新众联创科誉利隆嘉德正中海天润祥凯辉"
-    "永昌光明世纪兴旺佳宝福鸿鼎汇锦程景隆顺东方"
+    "华信恒通鑫源盛达泰和瑞丰金宏博远安康新众联创科誉利隆嘉德正中海天润祥凯辉永昌光明世纪兴旺佳宝福鸿鼎汇锦程景隆顺东方"
 )
 _INDUSTRIES: dict[str, tuple[float, tuple[str, ...]]] = {
     # industry: (share of accounts, name patterns; {c} city, {b} brand, {d} district)
-    "制造": (0.22, (
-        "{c}{b}精密机械有限公司", "{c}{b}重工股份有限公司", "{c}{b}汽车零部件有限公司", "{c}{b}电子科技有限公司",
-        "{c}{b}化工有限公司", "{c}{b}新材料股份有限公司", "{c}{b}装备制造有限公司", "{c}{b}食品有限公司",
-        "{c}{b}纺织有限公司", "{c}{b}包装制品有限公司",
-    )),
-    "金融": (0.07, (
-        "{c}{b}投资管理有限公司", "{c}{b}融资租赁有限公司", "{c}{b}村镇银行股份有限公司", "{c}{b}保险代理有限公司",
-        "{c}{b}资产管理有限公司", "{c}{b}融资担保有限公司",
-    )),
-    "政府": (0.06, (
-        "{c}市{d}{b}街道办事处", "{c}市{d}{b}社区服务中心", "{c}市{d}{b}管理委员会",
-    )),
-    "教育": (0.07, (
-        "{c}{b}职业技术学院", "{c}市{b}实验中学", "{c}{b}外国语学校", "{c}{b}教育科技有限公司", "{c}市{d}{b}小学",
-    )),
-    "医疗": (0.07, (
-        "{c}{b}医院", "{c}{b}口腔医院", "{c}{b}医药有限公司", "{c}{b}医疗器械有限公司", "{c}{b}健康管理有限公司",
-    )),
-    "物流": (0.1, (
-        "{c}{b}物流有限公司", "{c}{b}供应链管理有限公司", "{c}{b}快运有限公司", "{c}{b}冷链物流有限公司",
-        "{c}{b}国际货运代理有限公司",
-    )),
-    "零售": (0.12, (
-        "{c}{b}商贸有限公司", "{c}{b}百货有限公司", "{c}{b}超市连锁有限公司", "{c}{b}电器有限公司",
-        "{c}{b}餐饮管理有限公司",
-    )),
-    "能源": (0.06, (
-        "{c}{b}新能源科技有限公司", "{c}{b}燃气有限公司", "{c}{b}电力工程有限公司", "{c}{b}热力有限公司",
-        "{c}{b}光伏科技有限公司",
-    )),
-    "互联网": (0.09, (
-        "{c}{b}网络科技有限公司", "{c}{b}信息技术有限公司", "{c}{b}数据科技有限公司", "{c}{b}软件有限公司",
-        "{c}{b}智能科技有限公司",
-    )),
-    "建筑地产": (0.08, (
-        "{c}{b}建筑工程有限公司", "{c}{b}置业有限公司", "{c}{b}物业管理有限公司", "{c}{b}建材有限公司",
-    )),
-    "交通运输": (0.06, (
-        "{c}{b}公交客运有限公司", "{c}{b}出租汽车有限公司", "{c}{b}港口服务有限公司", "{c}{b}汽车运输有限公司",
-    )),
+    "制造": (
+        0.22,
+        (
+            "{c}{b}精密机械有限公司",
+            "{c}{b}重工股份有限公司",
+            "{c}{b}汽车零部件有限公司",
+            "{c}{b}电子科技有限公司",
+            "{c}{b}化工有限公司",
+            "{c}{b}新材料股份有限公司",
+            "{c}{b}装备制造有限公司",
+            "{c}{b}食品有限公司",
+            "{c}{b}纺织有限公司",
+            "{c}{b}包装制品有限公司",
+        ),
+    ),
+    "金融": (
+        0.07,
+        (
+            "{c}{b}投资管理有限公司",
+            "{c}{b}融资租赁有限公司",
+            "{c}{b}村镇银行股份有限公司",
+            "{c}{b}保险代理有限公司",
+            "{c}{b}资产管理有限公司",
+            "{c}{b}融资担保有限公司",
+        ),
+    ),
+    "政府": (
+        0.06,
+        (
+            "{c}市{d}{b}街道办事处",
+            "{c}市{d}{b}社区服务中心",
+            "{c}市{d}{b}管理委员会",
+        ),
+    ),
+    "教育": (
+        0.07,
+        (
+            "{c}{b}职业技术学院",
+            "{c}市{b}实验中学",
+            "{c}{b}外国语学校",
+            "{c}{b}教育科技有限公司",
+            "{c}市{d}{b}小学",
+        ),
+    ),
+    "医疗": (
+        0.07,
+        (
+            "{c}{b}医院",
+            "{c}{b}口腔医院",
+            "{c}{b}医药有限公司",
+            "{c}{b}医疗器械有限公司",
+            "{c}{b}健康管理有限公司",
+        ),
+    ),
+    "物流": (
+        0.1,
+        (
+            "{c}{b}物流有限公司",
+            "{c}{b}供应链管理有限公司",
+            "{c}{b}快运有限公司",
+            "{c}{b}冷链物流有限公司",
+            "{c}{b}国际货运代理有限公司",
+        ),
+    ),
+    "零售": (
+        0.12,
+        (
+            "{c}{b}商贸有限公司",
+            "{c}{b}百货有限公司",
+            "{c}{b}超市连锁有限公司",
+            "{c}{b}电器有限公司",
+            "{c}{b}餐饮管理有限公司",
+        ),
+    ),
+    "能源": (
+        0.06,
+        (
+            "{c}{b}新能源科技有限公司",
+            "{c}{b}燃气有限公司",
+            "{c}{b}电力工程有限公司",
+            "{c}{b}热力有限公司",
+            "{c}{b}光伏科技有限公司",
+        ),
+    ),
+    "互联网": (
+        0.09,
+        (
+            "{c}{b}网络科技有限公司",
+            "{c}{b}信息技术有限公司",
+            "{c}{b}数据科技有限公司",
+            "{c}{b}软件有限公司",
+            "{c}{b}智能科技有限公司",
+        ),
+    ),
+    "建筑地产": (
+        0.08,
+        (
+            "{c}{b}建筑工程有限公司",
+            "{c}{b}置业有限公司",
+            "{c}{b}物业管理有限公司",
+            "{c}{b}建材有限公司",
+        ),
+    ),
+    "交通运输": (
+        0.06,
+        (
+            "{c}{b}公交客运有限公司",
+            "{c}{b}出租汽车有限公司",
+            "{c}{b}港口服务有限公司",
+            "{c}{b}汽车运输有限公司",
+        ),
+    ),
 }
 _INDUSTRY_NAMES = tuple(_INDUSTRIES)
 _INDUSTRY_WEIGHTS = tuple(share for share, _ in _INDUSTRIES.values())
@@ -176,13 +277,50 @@ _PUBLIC_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # How much an industry spends on telecoms, relative to the median account.
 _INDUSTRY_SPEND = {
-    "制造": 1.0, "金融": 2.5, "政府": 1.8, "教育": 0.9, "医疗": 1.3, "物流": 1.0, "零售": 0.6, "能源": 1.5,
-    "互联网": 1.8, "建筑地产": 0.7, "交通运输": 1.1,
+    "制造": 1.0,
+    "金融": 2.5,
+    "政府": 1.8,
+    "教育": 0.9,
+    "医疗": 1.3,
+    "物流": 1.0,
+    "零售": 0.6,
+    "能源": 1.5,
+    "互联网": 1.8,
+    "建筑地产": 0.7,
+    "交通运输": 1.1,
 }
 _MAX_MONTHLY_CENTS = 300_000_000  # 3 million yuan a month: the very largest customers
 _ROLE_ORDER = ("decision_maker", "influencer", "user", "gatekeeper")
-_MOBILE_PREFIXES = ("134", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "182", "183",
-                    "187", "188", "130", "131", "132", "155", "156", "185", "186", "133", "153", "180", "181", "189")
+_MOBILE_PREFIXES = (
+    "134",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "157",
+    "158",
+    "159",
+    "182",
+    "183",
+    "187",
+    "188",
+    "130",
+    "131",
+    "132",
+    "155",
+    "156",
+    "185",
+    "186",
+    "133",
+    "153",
+    "180",
+    "181",
+    "189",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,7 +349,13 @@ _PRODUCTS = (
 _PRODUCT_WEIGHTS = tuple(p.weight for p in _PRODUCTS)
 _NOTES = {
     "active": (
-        "", "", "", "年度框架合同已续签", "客户计划扩容专线带宽", "季度回访已完成", "关注云化转型，可推荐云主机",
+        "",
+        "",
+        "",
+        "年度框架合同已续签",
+        "客户计划扩容专线带宽",
+        "季度回访已完成",
+        "关注云化转型，可推荐云主机",
     ),
     "prospect": ("首次拜访已约", "竞争对手合同明年到期", "客户在评估 5G 专网方案"),
     "at_risk": ("对资费不满意，续约有流失风险", "竞争对手报价更低", "投诉处理中，需经理回访"),
@@ -281,23 +425,67 @@ class _Group:
 
 
 _ACCOUNT_COLUMNS = (
-    "id", "code", "name", "search_text", "industry", "revenue_12m_cents", "owner", "org_unit", "address", "city",
-    "latitude", "longitude", "visit_radius_m", "status", "parent", "member_lines", "notes", "version", "created_at",
+    "id",
+    "code",
+    "name",
+    "search_text",
+    "industry",
+    "revenue_12m_cents",
+    "owner",
+    "org_unit",
+    "address",
+    "city",
+    "latitude",
+    "longitude",
+    "visit_radius_m",
+    "status",
+    "parent",
+    "member_lines",
+    "notes",
+    "version",
+    "created_at",
     "updated_at",
 )
 _CONTACT_COLUMNS = (
-    "id", "account", "name", "title", "phones", "email", "decision_role", "notes", "version", "created_at",
+    "id",
+    "account",
+    "name",
+    "title",
+    "phones",
+    "email",
+    "decision_role",
+    "notes",
+    "version",
+    "created_at",
     "updated_at",
 )
 _HOLDING_COLUMNS = (
-    "id", "account", "product_code", "product", "quantity", "monthly_fee_cents", "contract_start", "contract_end",
-    "created_at", "updated_at",
+    "id",
+    "account",
+    "product_code",
+    "product",
+    "quantity",
+    "monthly_fee_cents",
+    "contract_start",
+    "contract_end",
+    "created_at",
+    "updated_at",
 )
 _REVENUE_COLUMNS = ("id", "account", "month", "amount_cents", "created_at", "updated_at")
 _UNIT_COLUMNS = ("id", "name", "kind", "parent", "path", "depth", "latitude", "longitude", "created_at", "updated_at")
 _USER_COLUMNS = (
-    "id", "username", "display_name", "password_hash", "role", "org_unit", "email", "phone", "locale", "is_active",
-    "created_at", "updated_at",
+    "id",
+    "username",
+    "display_name",
+    "password_hash",
+    "role",
+    "org_unit",
+    "email",
+    "phone",
+    "locale",
+    "is_active",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -333,14 +521,25 @@ class _Builder:
     def mobile(self) -> str:
         return self.rng.choice(_MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
 
-    def unit(self, name: str, kind: str, parent: tuple[str, str, int] | None, lat: float, lon: float) -> tuple[
-        str, str, int
-    ]:
+    def unit(
+        self, name: str, kind: str, parent: tuple[str, str, int] | None, lat: float, lon: float
+    ) -> tuple[str, str, int]:
         unit_id = self.ids.next()
         path, depth = (f"{parent[1]}{unit_id}/", parent[2] + 1) if parent else (f"/{unit_id}/", 0)
-        self.units.append((
-            unit_id, name, kind, parent[0] if parent else None, path, depth, lat, lon, self.now_value, self.now_value,
-        ))
+        self.units.append(
+            (
+                unit_id,
+                name,
+                kind,
+                parent[0] if parent else None,
+                path,
+                depth,
+                lat,
+                lon,
+                self.now_value,
+                self.now_value,
+            )
+        )
         return unit_id, path, depth
 
     def user(self, username: str, role: str, unit_id: str, password_hash: str) -> _Person:
@@ -349,10 +548,22 @@ class _Builder:
             name = self.person_name()
         self.staff_names.add(name)
         person = _Person(self.ids.next(), username, name, role, unit_id)
-        self.users.append((
-            person.id, username, name, password_hash, role, unit_id, f"{username}@demo.fieldcrm.example",
-            self.mobile(), "zh-CN", True, self.now_value, self.now_value,
-        ))
+        self.users.append(
+            (
+                person.id,
+                username,
+                name,
+                password_hash,
+                role,
+                unit_id,
+                f"{username}@demo.fieldcrm.example",
+                self.mobile(),
+                "zh-CN",
+                True,
+                self.now_value,
+                self.now_value,
+            )
+        )
         return person
 
     def org(self, password_hash: str) -> None:
@@ -446,10 +657,16 @@ class _Builder:
             if amount <= 0:
                 continue
             amount -= amount % 100
-            rows.append((
-                self.ids.next(), account_value, self.month_values[index], amount, self.now_value,
-                self.now_value,
-            ))
+            rows.append(
+                (
+                    self.ids.next(),
+                    account_value,
+                    self.month_values[index],
+                    amount,
+                    self.now_value,
+                    self.now_value,
+                )
+            )
             total += amount
         return rows, total
 
@@ -496,15 +713,25 @@ class _Builder:
             quantity = max(1, min(product.max_quantity, round(share / product.unit_cents)))
             fee = int(quantity * product.unit_cents * rng.uniform(0.75, 1.0))  # negotiated discounts
             start, end = self.contract(status)
-            rows.append((
-                self.ids.next(), account_value, product.code, product.name, quantity, fee - fee % 100,
-                self.v.day(start), self.v.day(end), stamp, stamp,
-            ))
+            rows.append(
+                (
+                    self.ids.next(),
+                    account_value,
+                    product.code,
+                    product.name,
+                    quantity,
+                    fee - fee % 100,
+                    self.v.day(start),
+                    self.v.day(end),
+                    stamp,
+                    stamp,
+                )
+            )
         return rows
 
-    def contacts(self, account_value: Any, city: _City, industry: str, stamp: Any) -> tuple[
-        list[tuple[Any, ...]], list[str]
-    ]:
+    def contacts(
+        self, account_value: Any, city: _City, industry: str, stamp: Any
+    ) -> tuple[list[tuple[Any, ...]], list[str]]:
         rng = self.rng
         count = rng.choices((1, 2, 3, 4), weights=(0.3, 0.35, 0.2, 0.15))[0]
         titles = _PUBLIC_ROLES.get(industry, _CONTACT_ROLES)
@@ -516,10 +743,21 @@ class _Builder:
             if rng.random() < 0.3:
                 phones.append(f"{city.area_code}-{rng.randint(8000_0000, 8999_9999)}")
             email = f"{rng.randint(10**7, 10**10)}@qq.com" if rng.random() < 0.3 else None
-            rows.append((
-                self.ids.next(), account_value, name, rng.choice(titles.get(role, _CONTACT_ROLES[role])),
-                json.dumps(phones), email, role, "", 1, stamp, stamp,
-            ))
+            rows.append(
+                (
+                    self.ids.next(),
+                    account_value,
+                    name,
+                    rng.choice(titles.get(role, _CONTACT_ROLES[role])),
+                    json.dumps(phones),
+                    email,
+                    role,
+                    "",
+                    1,
+                    stamp,
+                    stamp,
+                )
+            )
             names.append(name)
         return rows, names
 
@@ -564,10 +802,26 @@ class _Builder:
         latitude, longitude = self.location(city)
         notes = rng.choice(_NOTES[status])
         row = (
-            account_value, code, name, fold(" ".join([name, code, *contact_names])), industry, revenue_total,
-            owner.id, owner.unit_id, self.address(city, district), city.name, latitude, longitude,
-            rng.randint(20, 50) * 10, status, parent.id if parent else None, member_lines, notes, 1,
-            created_value, updated_value,
+            account_value,
+            code,
+            name,
+            fold(" ".join([name, code, *contact_names])),
+            industry,
+            revenue_total,
+            owner.id,
+            owner.unit_id,
+            self.address(city, district),
+            city.name,
+            latitude,
+            longitude,
+            rng.randint(20, 50) * 10,
+            status,
+            parent.id if parent else None,
+            member_lines,
+            notes,
+            1,
+            created_value,
+            updated_value,
         )
         self.stats[status] += 1
         return {"accounts": [row], "contacts": contacts, "holdings": holdings, "revenue": revenue}

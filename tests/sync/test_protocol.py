@@ -140,6 +140,7 @@ async def test_a_client_id_belongs_to_one_user(client, org):
     await push(client, org.rep_a, device, [note(1, account)])
     r = await client.post("/api/sync/push", json={"clientId": str(device), "mutations": []}, headers=org.rep_a2.headers)
     assert r.status_code == 403
+    assert r.json()["code"] == "client_bound"
     r = await client.post("/api/sync/pull", json={"clientId": str(device), "cursor": None}, headers=org.rep_a2.headers)
     assert r.status_code == 403
 

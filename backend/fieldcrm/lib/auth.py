@@ -50,7 +50,7 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
             sent = connection.headers.get(CSRF_HEADER, "")
             if not sent or not tokens_equal(sent, actor.csrf_token):
                 msg = f"missing or wrong {CSRF_HEADER} header (send the {CSRF_COOKIE} cookie's value)"
-                raise Forbidden(msg)
+                raise Forbidden(msg, extra={"code": "csrf"})
         return AuthenticationResult(user=actor, auth=token)
 
 

@@ -37,6 +37,7 @@ class MutationResult(BaseStruct):
     status: Literal["applied", "skipped", "rejected"]
     code: str | None = None
     message: str | None = None
+    conflicts: dict[str, Any] | None = None  # per field {yours, server}, for guarded fields on a stale base
 
 
 class PushResponse(BaseStruct):

@@ -145,7 +145,7 @@ async def _client_for_push(actor: Actor, client_id: uuid.UUID, user_agent: str) 
         row = await SyncClient.select().where(SyncClient.id == client_id).first()
     if row is None or row["user"] != actor.id:
         msg = "this device is registered to another user; sign out there first, or start with a new client id"
-        raise Forbidden(msg)
+        raise Forbidden(msg, extra={"code": "client_bound"})
     return row
 
 
@@ -222,7 +222,7 @@ async def _bind_for_pull(actor: Actor, client_id: uuid.UUID) -> None:
                 return
     if row["user"] != actor.id:
         msg = "this device is registered to another user; sign out there first, or start with a new client id"
-        raise Forbidden(msg)
+        raise Forbidden(msg, extra={"code": "client_bound"})
 
 
 def _parse_cursor(cursor: str | None) -> tuple[str, int, uuid.UUID | None]:

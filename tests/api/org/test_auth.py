@@ -58,6 +58,7 @@ async def test_cookie_session_needs_csrf_header_on_unsafe_methods(client, org):
     refused = await client.patch(f"/api/accounts/{account_id}", json=patch)
     assert refused.status_code == 403
     assert "x-csrf-token" in refused.json()["detail"]
+    assert refused.json()["code"] == "csrf"
     forged = await client.patch(f"/api/accounts/{account_id}", json=patch, headers={"X-CSRF-Token": "forged"})
     assert forged.status_code == 403
     ok = await client.patch(f"/api/accounts/{account_id}", json=patch, headers={"X-CSRF-Token": csrf})
