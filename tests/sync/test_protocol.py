@@ -355,3 +355,18 @@ async def test_concurrent_writers_never_make_a_pull_skip_a_committed_row(client,
     seen.update(c["id"] for c in final["contacts"])
     assert len(written) == 120
     assert set(written) <= seen
+
+
+async def test_two_first_pushes_of_a_new_device_both_succeed(client, org):
+    account = await make_account(org, "rep_a")
+    device = uuid.uuid4()
+    batch = [note(1, account)]
+    responses = await asyncio.gather(
+        *(
+            client.post("/api/sync/push", json={"clientId": str(device), "mutations": batch}, headers=org.rep_a.headers)
+            for _ in range(2)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [200, 200]
+    assert sorted(r.json()["results"][0]["status"] for r in responses) == ["applied", "skipped"]
+    assert (await client.get(f"/api/accounts/{account}/notes", headers=org.rep_a.headers)).json()["total"] == 1

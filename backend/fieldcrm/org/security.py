@@ -5,11 +5,16 @@ import hashlib
 import hmac
 import secrets
 
+import anyio
 import anyio.to_thread
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from fieldcrm.settings import get_settings
+
+# Each hash takes argon2's memory (64 MiB by default): two at a time keeps a burst of logins from
+# exhausting the server's memory; the others queue.
+_HASH_SLOTS = anyio.CapacityLimiter(2)
 
 
 @functools.cache
@@ -31,7 +36,7 @@ def hash_password_sync(password: str) -> str:
 
 async def hash_password(password: str) -> str:
     """Hash a password off the event loop."""
-    return await anyio.to_thread.run_sync(hash_password_sync, password)
+    return await anyio.to_thread.run_sync(hash_password_sync, password, limiter=_HASH_SLOTS)
 
 
 @functools.cache
@@ -51,7 +56,7 @@ async def verify_password(stored_hash: str | None, password: str) -> tuple[bool,
             return False, False
         return True, hasher().check_needs_rehash(stored_hash)
 
-    return await anyio.to_thread.run_sync(check)
+    return await anyio.to_thread.run_sync(check, limiter=_HASH_SLOTS)
 
 
 def new_token() -> str:

@@ -136,13 +136,12 @@ class _Rejected(Exception):
 
 async def _client_for_push(actor: Actor, client_id: uuid.UUID, user_agent: str) -> dict[str, Any]:
     """The client row, created (bound to the actor) on first use and locked for this batch on PostgreSQL."""
+    # Insert-if-absent first: two first pushes of one new device must not race to create it.
+    await _ensure_client(actor, client_id, user_agent)
     query = SyncClient.select().where(SyncClient.id == client_id)
     if not isinstance(engine(), FieldcrmSQLiteEngine):  # SQLite's single writer already serialises pushes
         query = query.lock_rows("UPDATE")
     row = await query.first()
-    if row is None:
-        await SyncClient.insert(SyncClient(id=client_id, user=actor.id, user_agent=user_agent[:300]))
-        row = await SyncClient.select().where(SyncClient.id == client_id).first()
     if row is None or row["user"] != actor.id:
         msg = "this device is registered to another user; sign out there first, or start with a new client id"
         raise Forbidden(msg, extra={"code": "client_bound"})
@@ -212,15 +211,19 @@ async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> Push
 # ---------------------------------------------------------------- pull
 
 
+async def _ensure_client(actor: Actor, client_id: uuid.UUID, user_agent: str = "") -> None:
+    await SyncClient.insert(SyncClient(id=client_id, user=actor.id, user_agent=user_agent[:300])).on_conflict(
+        action="DO NOTHING"
+    )
+
+
 async def _bind_for_pull(actor: Actor, client_id: uuid.UUID) -> None:
     row = await SyncClient.select(SyncClient.user).where(SyncClient.id == client_id).first()
     if row is None:
         async with write_transaction():
-            row = await SyncClient.select(SyncClient.user).where(SyncClient.id == client_id).first()
-            if row is None:
-                await SyncClient.insert(SyncClient(id=client_id, user=actor.id))
-                return
-    if row["user"] != actor.id:
+            await _ensure_client(actor, client_id)
+        row = await SyncClient.select(SyncClient.user).where(SyncClient.id == client_id).first()
+    if row is None or row["user"] != actor.id:
         msg = "this device is registered to another user; sign out there first, or start with a new client id"
         raise Forbidden(msg, extra={"code": "client_bound"})
 
