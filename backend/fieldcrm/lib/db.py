@@ -130,7 +130,7 @@ class FieldcrmSQLiteEngine(SQLiteEngine):
             state = self._states[id(loop)] = _SQLiteState()
         return state
 
-    async def _open(self, cache_kib: int = 16_384) -> aiosqlite.Connection:
+    async def _open(self, cache_kib: int = 8_192) -> aiosqlite.Connection:
         connection = aiosqlite.connect(**self.connection_kwargs)
         # A daemon worker thread: a connection left open never keeps the process from exiting.
         connection._thread.daemon = True
@@ -150,7 +150,7 @@ class FieldcrmSQLiteEngine(SQLiteEngine):
         try:
             if state.writer is None:
                 # A larger page cache on the writer: bulk updates touch many index pages.
-                state.writer = await self._open(cache_kib=65_536)
+                state.writer = await self._open(cache_kib=32_768)
         except BaseException:
             state.write_lock.release()
             raise
