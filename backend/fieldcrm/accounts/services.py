@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from piccolo.columns import Column
+from piccolo.table import Table
 
 from fieldcrm.accounts import timeline
 from fieldcrm.accounts.schemas import (
@@ -560,20 +561,24 @@ async def _contact_row(actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUI
     return row
 
 
+async def _page_of(
+    table: type[Table], where: list[Any], order: list[tuple[Any, bool]], page: PageParams
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of an account's child rows, sorted, with the id as tie-breaker, and their total."""
+    query = table.select().where(*where)
+    for column, ascending in order:
+        query = query.order_by(column, ascending=ascending)
+    rows = await query.order_by(table._meta.primary_key).limit(page.limit).offset(page.offset)
+    total = await table.count().where(*where)
+    return rows, total
+
+
 async def list_contacts(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -> ContactPage:
     """Contacts of an account in scope, decision makers first."""
     scope.require(actor, "accounts.read")
     await ensure_visible(actor=actor, account_id=account_id)
-    where = (ContactRow.account == account_id, ContactRow.deleted_at.is_null())
-    rows = (
-        await ContactRow.select()
-        .where(*where)
-        .order_by(ContactRow.name)
-        .order_by(ContactRow.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    )
-    total = await ContactRow.count().where(*where)
+    where = [ContactRow.account == account_id, ContactRow.deleted_at.is_null()]
+    rows, total = await _page_of(ContactRow, where, [(ContactRow.name, True)], page)
     return ContactPage(items=[contact_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
 
 
@@ -682,15 +687,7 @@ async def list_holdings(
             HoldingRow.contract_end >= today(),
             HoldingRow.contract_end <= today() + datetime.timedelta(days=ending_within_days),
         ]
-    rows = await (
-        HoldingRow.select()
-        .where(*where)
-        .order_by(HoldingRow.contract_end)
-        .order_by(HoldingRow.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    )
-    total = await HoldingRow.count().where(*where)
+    rows, total = await _page_of(HoldingRow, where, [(HoldingRow.contract_end, True)], page)
     return HoldingPage(items=[holding_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
 
 
@@ -1021,15 +1018,7 @@ async def list_notes(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -
     scope.require(actor, "accounts.read")
     await ensure_visible(actor=actor, account_id=account_id)
     where = (NoteRow.account == account_id, NoteRow.deleted_at.is_null())
-    rows = await (
-        NoteRow.select()
-        .where(*where)
-        .order_by(NoteRow.created_at, ascending=False)
-        .order_by(NoteRow.id)
-        .limit(page.limit)
-        .offset(page.offset)
-    )
-    total = await NoteRow.count().where(*where)
+    rows, total = await _page_of(NoteRow, list(where), [(NoteRow.created_at, False)], page)
     return NotePage(items=[note_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
 
 
