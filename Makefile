@@ -43,8 +43,8 @@ migrate: install
 test: install
 	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then echo "== tests on PostgreSQL ($${DATABASE_URL})"; \
 	else echo "== tests on SQLite (PostgreSQL-only tests are left out; run DATABASE_URL=postgresql://... make test for them)"; fi
-	$(BIN)/python -m pytest -n $(JOBS) -q -rs
 	cd pwa && npm test --silent && npm run --silent size
+	$(BIN)/python -m pytest -n $(JOBS) -q -rs
 
 lint: install
 	$(BIN)/ruff check backend tests bench
