@@ -866,27 +866,43 @@ async def _write_accounts(actor: Actor | None, plan: _Plan) -> None:
     await executemany(
         "UPDATE accounts SET parent = ? WHERE id = ?", [(a["parent"], a["id"]) for a in plan.inserts if a["parent"]]
     )
+    await _record_import(
+        actor,
+        "account",
+        created=[(a["id"], a["id"], {k: a[k] for k in _AUDITED if a[k] is not None}) for a in plan.inserts],
+        changed=[(a["id"], a["id"], b, {k: a[k] for k in (*_AUDITED, "id")}) for b, a in plan.updates],
+    )
+
+
+async def _record_import(
+    actor: Actor | None,
+    entity: str,
+    *,
+    created: list[tuple[Any, Any, dict[str, Any]]],
+    changed: list[tuple[Any, Any, dict[str, Any], dict[str, Any]]],
+) -> None:
+    """Audit one import: a create diff per new row and a before/after diff per updated one, in one write."""
     entries = [
         audit.entry_row(
             actor=actor,
-            entity="account",
-            entity_id=a["id"],
-            account_id=a["id"],
+            entity=entity,
+            entity_id=entity_id,
+            account_id=account_id,
             action="import",
-            changes=audit.diff(None, {k: a[k] for k in _AUDITED if a[k] is not None}),
+            changes=audit.diff(None, after),
         )
-        for a in plan.inserts
+        for entity_id, account_id, after in created
     ]
     entries += [
         audit.entry_row(
             actor=actor,
-            entity="account",
-            entity_id=a["id"],
-            account_id=a["id"],
+            entity=entity,
+            entity_id=entity_id,
+            account_id=account_id,
             action="import",
-            changes=audit.diff(b, {k: a[k] for k in (*_AUDITED, "id")}),
+            changes=audit.diff(before, after),
         )
-        for b, a in plan.updates
+        for entity_id, account_id, before, after in changed
     ]
     await audit.record_many(entries)
 
@@ -1006,29 +1022,15 @@ async def _write_contacts(actor: Actor | None, plan: _Plan) -> None:
         "UPDATE accounts SET search_text = ? WHERE id = ?",
         [(fold(" ".join([a["name"], a["code"], *names.get(i, [])])), i) for i, a in accounts.items()],
     )
-    entries = [
-        audit.entry_row(
-            actor=actor,
-            entity="contact",
-            entity_id=c["id"],
-            account_id=c["account"],
-            action="import",
-            changes=audit.diff(None, {k: v for k, v in c.items() if k not in _KEYS and v is not None}),
-        )
-        for c in plan.inserts
-    ]
-    entries += [
-        audit.entry_row(
-            actor=actor,
-            entity="contact",
-            entity_id=b["id"],
-            account_id=b["account"],
-            action="import",
-            changes=audit.diff({k: v for k, v in b.items() if k not in _KEYS}, a),
-        )
-        for b, a in plan.updates
-    ]
-    await audit.record_many(entries)
+    await _record_import(
+        actor,
+        "contact",
+        created=[
+            (c["id"], c["account"], {k: v for k, v in c.items() if k not in _KEYS and v is not None})
+            for c in plan.inserts
+        ],
+        changed=[(b["id"], b["account"], {k: v for k, v in b.items() if k not in _KEYS}, a) for b, a in plan.updates],
+    )
 
 
 # ---------------------------------------------------------------- holdings
@@ -1165,29 +1167,12 @@ async def _write_holdings(actor: Actor | None, plan: _Plan) -> None:
             for b, a in plan.updates
         ],
     )
-    entries = [
-        audit.entry_row(
-            actor=actor,
-            entity="holding",
-            entity_id=h["id"],
-            account_id=h["account"],
-            action="import",
-            changes=audit.diff(None, {k: h[k] for k in _HOLDING_VIEW if h[k] is not None}),
-        )
-        for h in plan.inserts
-    ]
-    entries += [
-        audit.entry_row(
-            actor=actor,
-            entity="holding",
-            entity_id=b["id"],
-            account_id=b["account"],
-            action="import",
-            changes=audit.diff({k: b[k] for k in _HOLDING_VIEW}, a),
-        )
-        for b, a in plan.updates
-    ]
-    await audit.record_many(entries)
+    await _record_import(
+        actor,
+        "holding",
+        created=[(h["id"], h["account"], {k: h[k] for k in _HOLDING_VIEW if h[k] is not None}) for h in plan.inserts],
+        changed=[(b["id"], b["account"], {k: b[k] for k in _HOLDING_VIEW}, a) for b, a in plan.updates],
+    )
 
 
 # ---------------------------------------------------------------- revenue
