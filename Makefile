@@ -47,8 +47,8 @@ test: install
 	$(BIN)/python -m pytest -n $(JOBS) -q -rs
 
 lint: install
-	$(BIN)/ruff check backend tests bench
-	$(BIN)/ruff format --check backend tests bench
+	$(BIN)/ruff check backend push tests bench
+	$(BIN)/ruff format --check backend push tests bench
 	$(BIN)/mypy
 	cd pwa && npm run typecheck
 
