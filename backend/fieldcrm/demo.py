@@ -26,8 +26,10 @@ from typing import Any
 from piccolo.conf.apps import Finder
 from piccolo.table import sort_table_classes
 
+from fieldcrm.accounts import geo
 from fieldcrm.accounts.services import add_months, fold, month_start
 from fieldcrm.accounts.tables import Account
+from fieldcrm.demo_field import build_field_work
 from fieldcrm.lib.db import FieldcrmSQLiteEngine, engine, write_transaction
 from fieldcrm.lib.tables import utcnow
 from fieldcrm.org.security import hash_password_sync
@@ -437,6 +439,9 @@ _ACCOUNT_COLUMNS = (
     "city",
     "latitude",
     "longitude",
+    "h3_r3",
+    "h3_r5",
+    "h3_r7",
     "visit_radius_m",
     "status",
     "parent",
@@ -814,6 +819,7 @@ class _Builder:
             city.name,
             latitude,
             longitude,
+            *geo.cells(latitude, longitude).values(),
             rng.randint(20, 50) * 10,
             status,
             parent.id if parent else None,
@@ -975,12 +981,13 @@ async def _tidy(db: Any, *, sqlite: bool) -> None:
         await db.run_ddl("VACUUM (ANALYZE)")
 
 
-async def build_demo(*, accounts: int = 2000, seed: int = 42) -> str:
+async def build_demo(*, accounts: int = 2000, seed: int = 42, visits_per_account: float = 2.0) -> str:
     """Replace the database's contents with the demo company; returns a one-line summary.
 
     Args:
         accounts: How many key accounts to create (member companies included).
         seed: The random seed; the same seed builds the same company.
+        visits_per_account: About how many visits each visited account has had in the last year.
 
     Returns:
         What was built, and the demo logins.
@@ -1020,6 +1027,7 @@ async def build_demo(*, accounts: int = 2000, seed: int = 42) -> str:
             if pending is not None and not pending.done():  # never leave the transaction with a write in flight
                 await asyncio.gather(pending, return_exceptions=True)
         tiers = await _segment()  # joins this transaction: its updates need no stamping either
+        field = await build_field_work(loader, seed=seed, now=builder.now, visits_per_account=visits_per_account)
         for statement in restore:
             await loader.execute(statement)
         if cache_size is not None:
@@ -1032,5 +1040,6 @@ async def build_demo(*, accounts: int = 2000, seed: int = 42) -> str:
         f"{builder.stats['members']} member companies; {builder.stats['active']} active, "
         f"{builder.stats['prospect']} prospects, {builder.stats['at_risk']} at risk, {builder.stats['lost']} lost), "
         f"{counts['contacts']} contacts, {counts['holdings']} holdings, {counts['revenue']} revenue months; {tiers}; "
+        f"{field}; "
         f"logins {', '.join(DEMO_LOGINS)} with password {DEMO_PASSWORD}"
     )

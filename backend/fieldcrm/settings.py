@@ -32,13 +32,44 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sqlite_readers: int = 4
     sqlite_busy_timeout_ms: int = 5000
     pwa_dist: str = ""
+    timezone: str = "Asia/Shanghai"  # the business day (plans, visit days, coverage) is counted in this zone
+    media_dir: str = ""  # visit photos, stored by content hash; default: "media" beside the SQLite file or cwd
+    # Check-in verification (DESIGN.md section 6); distances in metres, times in seconds.
+    checkin_low_accuracy_m: int = 150
+    checkin_max_speed_kmh: int = 250
+    checkin_max_speed_short_kmh: int = 150  # for legs shorter than checkin_short_leg_km
+    checkin_short_leg_km: int = 300
+    checkin_stale_fix_s: int = 120
+    checkin_clock_skew_s: int = 300
+    checkin_propose_accuracy_m: int = 50  # a fix this good may propose a location for an account without one
+    # Visit frequency per tier, in days; an account is "due soon" in the last quarter of its interval.
+    visit_target_days: str = "A=14,B=30,C=90"
     # Only the chaos test's negative control turns this off, to prove the test can see duplicates.
     sync_replay_guard: bool = True
+    # Web Push (docs/push.md): the VAPID private key made by `fieldcrm vapid` (default: "vapid_private.pem"
+    # beside the SQLite file, or in the working directory on PostgreSQL), and a contact for push services.
+    vapid_private_key_path: str = ""
+    vapid_subject: str = "mailto:ops@example.com"
+    push_endpoint_hosts: str = ".googleapis.com,.push.services.mozilla.com,.push.apple.com,.notify.windows.com"
+    push_max_attempts: int = 8  # then the notification is dead-lettered (dead_at, last_error)
+    push_lease_s: int = 120  # a claimed notification another worker may take over after this
+    push_batch: int = 500
+    push_concurrency: int = 200
 
     @property
     def is_sqlite(self) -> bool:
         """Whether the configured database is SQLite."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def visit_targets(self) -> dict[str, int]:
+        """Days between visits per tier, from ``FIELDCRM_VISIT_TARGET_DAYS`` (``A=14,B=30,C=90``)."""
+        targets = {"A": 14, "B": 30, "C": 90}
+        for part in self.visit_target_days.split(","):
+            tier, _, days = part.partition("=")
+            if tier.strip() in targets and days.strip().isdigit() and int(days) > 0:
+                targets[tier.strip()] = int(days)
+        return targets
 
     @property
     def sqlite_path(self) -> str:
@@ -66,6 +97,22 @@ def load_settings(**overrides: object) -> Settings:
     values.update(overrides)
     if not values["pwa_dist"]:
         values["pwa_dist"] = str(Path(__file__).resolve().parents[2] / "pwa" / "dist")
+    if not values["media_dir"]:
+        url = str(values["database_url"])
+        beside = (
+            Path(url.removeprefix("sqlite:///").removeprefix("sqlite://")).parent
+            if url.startswith("sqlite")
+            else Path()
+        )
+        values["media_dir"] = str(beside / "media")
+    if not values["vapid_private_key_path"]:
+        url = str(values["database_url"])
+        beside = (
+            Path(url.removeprefix("sqlite:///").removeprefix("sqlite://")).parent
+            if url.startswith("sqlite")
+            else Path()
+        )
+        values["vapid_private_key_path"] = str(beside / "vapid_private.pem")
     return msgspec.convert(values, Settings)
 
 

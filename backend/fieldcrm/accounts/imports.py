@@ -30,6 +30,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
+from fieldcrm.accounts import geo
 from fieldcrm.accounts.schemas import (
     AccountCreate,
     AccountPatch,
@@ -781,13 +782,15 @@ async def _plan_accounts(actor: Actor | None, sheet: _Sheet) -> _Plan:
 
 _INSERT_ACCOUNT = (
     "INSERT INTO accounts (id, code, name, search_text, industry, tier, computed_tier, tier_override, "
-    "tier_override_reason, revenue_12m_cents, revenue_share_rank, owner, org_unit, address, city, latitude, longitude, "
-    "visit_radius_m, status, parent, member_lines, notes, version, created_at, updated_at, deleted_at) "
-    "VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, 0, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, 1, ?, ?, NULL)"
+    "tier_override_reason, revenue_12m_cents, revenue_share_rank, owner, org_unit, address, city, latitude, "
+    "longitude, h3_r3, h3_r5, h3_r7, visit_radius_m, status, parent, member_lines, notes, version, created_at, "
+    "updated_at, deleted_at) VALUES "
+    "(?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, 0, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, 1, ?, ?, NULL)"
 )
 _UPDATE_ACCOUNT = (
     "UPDATE accounts SET name = ?, search_text = ?, industry = ?, owner = ?, org_unit = ?, address = ?, city = ?, "
-    "latitude = ?, longitude = ?, visit_radius_m = ?, status = ?, parent = ?, member_lines = ?, notes = ?, "
+    "latitude = ?, longitude = ?, h3_r3 = ?, h3_r5 = ?, h3_r7 = ?, "
+    "visit_radius_m = ?, status = ?, parent = ?, member_lines = ?, notes = ?, "
     "version = version + 1, updated_at = ?, deleted_at = NULL WHERE id = ?"
 )
 
@@ -824,6 +827,7 @@ async def _write_accounts(actor: Actor | None, plan: _Plan) -> None:
                 a["city"],
                 _float(a["latitude"]),
                 _float(a["longitude"]),
+                *geo.cells(_float(a["latitude"]), _float(a["longitude"])).values(),
                 a["visit_radius_m"],
                 a["status"],
                 a["member_lines"],
@@ -852,6 +856,7 @@ async def _write_accounts(actor: Actor | None, plan: _Plan) -> None:
                 a["city"],
                 _float(a["latitude"]),
                 _float(a["longitude"]),
+                *geo.cells(_float(a["latitude"]), _float(a["longitude"])).values(),
                 a["visit_radius_m"],
                 a["status"],
                 a["parent"],

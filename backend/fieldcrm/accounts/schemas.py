@@ -73,6 +73,7 @@ class Account(BaseStruct):
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    last_visited_on: datetime.date | None = None  # the last visit that counts for coverage
 
 
 class AccountCreate(BaseStruct):

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from piccolo.columns import Column
 from piccolo.table import Table
 
-from fieldcrm.accounts import timeline
+from fieldcrm.accounts import geo, timeline
 from fieldcrm.accounts.schemas import (
     Account,
     AccountCreate,
@@ -45,7 +45,15 @@ from fieldcrm.accounts.tables import SegmentationRun
 from fieldcrm.audit import services as audit
 from fieldcrm.audit.schemas import AuditPage
 from fieldcrm.audit.tables import AuditEntry
-from fieldcrm.lib.db import contains_text, is_unique_violation, read_transaction, required, write_transaction
+from fieldcrm.lib.db import (
+    as_date,
+    as_uuid,
+    contains_text,
+    is_unique_violation,
+    read_transaction,
+    required,
+    write_transaction,
+)
 from fieldcrm.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.structs import changed_fields
@@ -128,6 +136,7 @@ def account_out(row: Mapping[str, Any]) -> Account:
         member_lines=row["member_lines"],
         notes=row["notes"],
         version=row["version"],
+        last_visited_on=as_date(row["last_visited_on"]) if row.get("last_visited_on") else None,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
@@ -417,6 +426,7 @@ async def create_account(*, actor: Actor, data: AccountCreate) -> Account:
                 city=data.city,
                 latitude=data.latitude,
                 longitude=data.longitude,
+                **geo.cells(data.latitude, data.longitude),  # type: ignore[arg-type]
                 visit_radius_m=data.visit_radius_m,
                 status=data.status,
                 parent=data.parent_id,
@@ -460,7 +470,13 @@ async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPa
             return account_out(before)
         if {"owner_id", "org_unit_id", "code"} & changes.keys():
             scope.require(actor, "accounts.reassign")
-        _check_location(changes.get("latitude", before["latitude"]), changes.get("longitude", before["longitude"]))
+        located = {"latitude", "longitude"} & changes.keys()
+        if located:
+            # A check-in is verified against this pin: only a leader moves it (reps propose by checking in).
+            scope.require(actor, "accounts.locate")
+        latitude = changes.get("latitude", before["latitude"])
+        longitude = changes.get("longitude", before["longitude"])
+        _check_location(latitude, longitude)
         if "owner_id" in changes:
             await _check_owner(actor, changes["owner_id"])
         if "org_unit_id" in changes:
@@ -474,6 +490,8 @@ async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPa
         }
         values[AccountRow.updated_at] = utcnow()
         values[AccountRow.version] = AccountRow.version + 1
+        if located:
+            values.update({getattr(AccountRow, k): v for k, v in geo.cells(latitude, longitude).items()})
         if "name" in changes or "code" in changes:
             values[AccountRow.search_text] = await _search_text_for(
                 account_id, changes.get("name", before["name"]), changes.get("code", before["code"])
@@ -490,6 +508,64 @@ async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPa
             after=after,
         )
     return account_out(after)
+
+
+async def set_location(
+    *, actor: Actor, account_id: uuid.UUID, latitude: float, longitude: float, reason: str
+) -> Account:
+    """A leader pins (or corrects) where an account is; the reason goes to the audit trail."""
+    scope.require(actor, "accounts.locate")
+    _check_location(latitude, longitude)
+    async with write_transaction():
+        before = await _account_row(actor, account_id)
+        values: dict[Any, Any] = {
+            AccountRow.latitude: latitude,
+            AccountRow.longitude: longitude,
+            AccountRow.updated_at: utcnow(),
+            AccountRow.version: AccountRow.version + 1,
+        }
+        values.update({getattr(AccountRow, k): v for k, v in geo.cells(latitude, longitude).items()})
+        await AccountRow.update(values).where(AccountRow.id == account_id)
+        after = required(await AccountRow.select(*ACCOUNT_COLUMNS).where(AccountRow.id == account_id).first())
+        await audit.record(
+            actor=actor,
+            entity="account",
+            entity_id=account_id,
+            account_id=account_id,
+            action="locate",
+            changes={**audit.diff(before, after), "reason": [None, reason]},
+        )
+    return account_out(after)
+
+
+async def record_visit_day(*, account_id: uuid.UUID, on: datetime.date) -> None:
+    """Move an account's last counted visit forward to ``on`` (never back); the visits domain calls it."""
+    await AccountRow.update({AccountRow.last_visited_on: on}).where(
+        AccountRow.id == account_id,
+        (AccountRow.last_visited_on.is_null()) | (AccountRow.last_visited_on < on),
+    )
+
+
+async def reset_visit_day(*, account_id: uuid.UUID, on: datetime.date | None) -> None:
+    """Set an account's last counted visit exactly (after a counted visit was taken back on review)."""
+    await AccountRow.update({AccountRow.last_visited_on: on}).where(AccountRow.id == account_id)
+
+
+async def locations(account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Name, address, tier, pin and radius of accounts by id, for the visits domain (no scope check)."""
+    if not account_ids:
+        return {}
+    rows = await AccountRow.select(
+        AccountRow.id,
+        AccountRow.name,
+        AccountRow.address,
+        AccountRow.tier,
+        AccountRow.latitude,
+        AccountRow.longitude,
+        AccountRow.visit_radius_m,
+        AccountRow.owner,
+    ).where(AccountRow.id.is_in(list(account_ids)))
+    return {as_uuid(r["id"]): r for r in rows}
 
 
 async def delete_account(*, actor: Actor, account_id: uuid.UUID) -> None:
@@ -944,6 +1020,7 @@ _ACTION_TITLES = {
     "delete": "removed",
     "override": "tier set by HQ",
     "import": "imported",
+    "locate": "location set",
 }
 
 

@@ -40,6 +40,12 @@ class Account(Table, tablename="accounts"):
     latitude = DoublePrecision(null=True, default=None)
     longitude = DoublePrecision(null=True, default=None)
     visit_radius_m = Integer(default=300)
+    # H3 cells of the location (accounts/geo.py), written with it: the coverage map groups by them.
+    h3_r3 = Varchar(length=16, null=True, default=None)
+    h3_r5 = Varchar(length=16, null=True, default=None)
+    h3_r7 = Varchar(length=16, null=True, default=None)
+    # The day of the last visit that counts for coverage (verified, or accepted on review); kept on write.
+    last_visited_on = Date(null=True, default=None, index=True)
     status = Varchar(length=16, default="active", index=True)  # prospect | active | at_risk | lost
     parent: ForeignKey["Account"] = ForeignKey("self", null=True, default=None, on_delete=OnDelete.set_null, index=True)
     member_lines = Integer(default=0)

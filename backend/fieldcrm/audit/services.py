@@ -40,7 +40,9 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> d
     return changes
 
 
-_NOT_AUDITED = frozenset({"updated_at", "created_at", "version", "search_text", "password_hash"})
+_NOT_AUDITED = frozenset(
+    {"updated_at", "created_at", "version", "search_text", "password_hash", "h3_r3", "h3_r5", "h3_r7"}
+)
 
 
 async def record(

@@ -108,8 +108,8 @@ async def test_page_size_over_the_cap_is_refused(client, org):
 async def test_patch_distinguishes_absent_from_null(client, org):
     account = await make_account(org, "rep_a", latitude=36.6, longitude=117.0, notes="keep me")
     r = await client.patch(
-        f"/api/accounts/{account}", json={"latitude": None, "longitude": None}, headers=org.rep_a.headers
-    )
+        f"/api/accounts/{account}", json={"latitude": None, "longitude": None}, headers=org.manager_a.headers
+    )  # a leader: check-ins are verified against the pin, so reps do not move it
     assert r.status_code == 200
     assert r.json()["latitude"] is None
     assert r.json()["notes"] == "keep me"

@@ -1,0 +1,1 @@
+"""Aggregates over the domains: visit coverage and its map (later: KPIs)."""
