@@ -1,0 +1,92 @@
+"""Offline mutations of sales (docs/sync.md): the sync registry takes these alongside its own.
+
+A handler returns None, or extra fields for the mutation's result (``conflicts``, ``code``, ``message``)
+so the device learns what the server did with a change it could only partly apply.
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from fieldcrm.org.schemas import Actor
+from fieldcrm.sales import opportunities, quotes
+from fieldcrm.sales.schemas import OpportunityCreate, OpportunityPatch, QuoteCreate, QuotePatch
+
+
+class OpportunityCreateArgs(OpportunityCreate, kw_only=True):
+    """opportunity.create: the opportunity's fields with its client-made id."""
+
+
+class OpportunityUpdateArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """opportunity.update: only the changed fields, and the version they were made on."""
+
+    id: uuid.UUID
+    changes: OpportunityPatch
+    base_version: int | None = None
+
+
+class QuoteCreateArgs(QuoteCreate, kw_only=True):
+    """quote.create: a draft made on the device (the server numbers it when it arrives)."""
+
+
+class QuoteUpdateArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """quote.update: changes to a draft; if the quote has left draft meanwhile, they become a new revision."""
+
+    id: uuid.UUID
+    changes: QuotePatch
+    base_version: int | None = None
+
+
+Result = dict[str, Any] | None
+
+
+async def _opportunity_create(actor: Actor, args: OpportunityCreateArgs, _: Any) -> Result:
+    fields = {f: getattr(args, f) for f in OpportunityCreate.__struct_fields__}
+    await opportunities.create_opportunity(actor=actor, data=OpportunityCreate(**fields))
+    return None
+
+
+async def _opportunity_update(actor: Actor, args: OpportunityUpdateArgs, _: Any) -> Result:
+    changes = args.changes
+    if args.base_version is not None:
+        changes = msgspec.structs.replace(changes, base_version=args.base_version)
+    _, conflicts = await opportunities.merge_opportunity(actor=actor, opportunity_id=args.id, data=changes)
+    if not conflicts:
+        return None
+    fields = ", ".join(conflicts)
+    return {
+        "conflicts": conflicts,
+        "code": "conflict",
+        "message": f"someone else changed {fields} meanwhile; the server kept theirs, your other changes were saved",
+    }
+
+
+async def _quote_create(actor: Actor, args: QuoteCreateArgs, _: Any) -> Result:
+    fields = {f: getattr(args, f) for f in QuoteCreate.__struct_fields__}
+    await quotes.create_quote(actor=actor, data=QuoteCreate(**fields))
+    return None
+
+
+async def _quote_update(actor: Actor, args: QuoteUpdateArgs, _: Any) -> Result:
+    quote, left_draft = await quotes.update_quote_offline(actor=actor, quote_id=args.id, data=args.changes)
+    if left_draft is None:
+        return None
+    return {
+        "code": "revised",
+        "message": (
+            f"{quote.number} was already {left_draft}; your changes were kept as revision {quote.revision}, a new draft"
+        ),
+        "conflicts": {"state": {"yours": "draft", "server": left_draft, "revisionId": str(quote.id)}},
+    }
+
+
+Handler = Callable[[Actor, Any, Any], Awaitable[Result]]
+
+MUTATIONS: dict[str, tuple[type[msgspec.Struct], Handler]] = {
+    "opportunity.create": (OpportunityCreateArgs, _opportunity_create),
+    "opportunity.update": (OpportunityUpdateArgs, _opportunity_update),
+    "quote.create": (QuoteCreateArgs, _quote_create),
+    "quote.update": (QuoteUpdateArgs, _quote_update),
+}
