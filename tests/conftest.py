@@ -26,6 +26,8 @@ else:
     _tmp.mkdir(exist_ok=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{_tmp / f'{_WORKER}.db'}"
 os.environ["PICCOLO_CONF"] = "fieldcrm.piccolo_conf"
+# Visit photos go to a folder of this test process, never the working tree.
+os.environ["FIELDCRM_MEDIA_DIR"] = str(Path(tempfile.gettempdir()) / f"fieldcrm-media-{_WORKER}-{os.getpid()}")
 # Cheap hashing keeps the suite fast; production parameters are the library's defaults.
 os.environ.setdefault("FIELDCRM_ARGON2_TIME_COST", "1")
 os.environ.setdefault("FIELDCRM_ARGON2_MEMORY_KIB", "1024")

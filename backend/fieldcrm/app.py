@@ -15,15 +15,22 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from fieldcrm import __version__
 from fieldcrm.accounts.controllers import CONTROLLERS as ACCOUNT_CONTROLLERS
+from fieldcrm.analytics.controllers import CoverageController
+from fieldcrm.cases.controllers import CONTROLLERS as CASE_CONTROLLERS
 from fieldcrm.lib.auth import auth_middleware, provide_actor
 from fieldcrm.lib.db import close_engine, engine, is_unique_violation, open_engine
 from fieldcrm.lib.errors import DomainError, TooManyRequests, Unavailable
 from fieldcrm.lib.pagination import provide_page
 from fieldcrm.lib.pwa import app_file, app_shell
 from fieldcrm.lib.structs import BaseStruct
+from fieldcrm.notifications.controllers import CONTROLLERS as PUSH_CONTROLLERS
 from fieldcrm.org.controllers import AuthController, MeController, OrgUnitController, UserController
+from fieldcrm.sales.controllers import CONTROLLERS as SALES_CONTROLLERS
 from fieldcrm.settings import Settings, get_settings
 from fieldcrm.sync.controllers import SyncController
+from fieldcrm.visits.controllers import CONTROLLERS as VISIT_CONTROLLERS
+from fieldcrm.workflow.controllers import CONTROLLERS as WORKFLOW_CONTROLLERS
+from fieldcrm.workflow.services import load_definition_files
 
 log = logging.getLogger("fieldcrm")
 PROBLEM = "application/problem+json"
@@ -132,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await open_engine()
         try:
+            await load_definition_files()  # workflow definitions shipped as files: new or changed become versions
             yield
         finally:
             await close_engine()
@@ -144,6 +152,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrgUnitController,
             UserController,
             *ACCOUNT_CONTROLLERS,
+            *SALES_CONTROLLERS,
+            *CASE_CONTROLLERS,
+            *VISIT_CONTROLLERS,
+            CoverageController,
+            *WORKFLOW_CONTROLLERS,
+            *PUSH_CONTROLLERS,
             SyncController,
         ],
         middleware=[auth_middleware()],

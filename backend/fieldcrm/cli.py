@@ -143,6 +143,24 @@ def cmd_import(args: argparse.Namespace) -> None:
         )
 
 
+def cmd_vapid(args: argparse.Namespace) -> None:
+    """Create the VAPID key pair once (Web Push); print the public key. Never replaces an existing key."""
+    from pathlib import Path
+
+    from fieldcrm_push import VapidKeys
+
+    path = Path(args.path or get_settings().vapid_private_key_path)
+    if path.exists():
+        keys = VapidKeys.load(path)
+        print(f"VAPID key already at {path} (kept: browsers subscribed with it)")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keys = VapidKeys.generate()
+        keys.save(path)
+        print(f"VAPID private key written to {path} (mode 600; back it up, keep it secret)")
+    print(f"public key: {keys.application_server_key}")
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     """Run the background worker."""
     import logging
@@ -195,6 +213,10 @@ def main(argv: list[str] | None = None) -> None:
     worker = sub.add_parser("worker", help="run the background worker")
     worker.add_argument("--once", action="store_true", help="run each job once and exit")
     worker.set_defaults(func=cmd_worker)
+
+    vapid = sub.add_parser("vapid", help="create the Web Push (VAPID) key pair once")
+    vapid.add_argument("--path", help="default: FIELDCRM_VAPID_PRIVATE_KEY_PATH (vapid_private.pem by the database)")
+    vapid.set_defaults(func=cmd_vapid)
 
     args = parser.parse_args(argv)
     args.func(args)

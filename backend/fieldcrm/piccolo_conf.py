@@ -13,5 +13,10 @@ APP_REGISTRY = AppRegistry(
         "fieldcrm.accounts.piccolo_app",
         "fieldcrm.audit.piccolo_app",
         "fieldcrm.sync.piccolo_app",
+        "fieldcrm.visits.piccolo_app",
+        "fieldcrm.sales.piccolo_app",
+        "fieldcrm.cases.piccolo_app",
+        "fieldcrm.workflow.piccolo_app",
+        "fieldcrm.notifications.piccolo_app",
     ]
 )

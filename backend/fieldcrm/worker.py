@@ -13,7 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fieldcrm.lib.db import close_engine, open_engine
+from fieldcrm.notifications.delivery import deliver_due
 from fieldcrm.org.services import purge_expired_sessions
+from fieldcrm.sales.quotes import expire_due
+from fieldcrm.workflow.services import purge_idempotency_keys, sla_scan
 
 log = logging.getLogger("fieldcrm.worker")
 
@@ -32,9 +35,45 @@ async def _purge_sessions() -> object:
     return await purge_expired_sessions()
 
 
+async def _workflow_timers() -> object:
+    return await sla_scan()
+
+
+async def _purge_decision_keys() -> object:
+    return await purge_idempotency_keys()
+
+
+async def _deliver_push() -> object:
+    return await deliver_due()
+
+
+async def _expire_quotes() -> object:
+    return await expire_due()
+
+
 def default_jobs() -> list[Job]:
     """The jobs every worker runs."""
-    return [Job("purge expired sessions", 600, _purge_sessions)]
+    return [
+        Job("purge expired sessions", 600, _purge_sessions),
+        Job("workflow SLA timers", 60, _workflow_timers),
+        Job("purge old decision keys", 3600, _purge_decision_keys),
+        Job("expire quotes past their validity", 3600, _expire_quotes),
+        Job("deliver push notifications", 1, _deliver_push),
+    ]
+
+
+def _did_something(result: object) -> bool:
+    """Whether a job's result reports work done (a non-zero count, or a summary with one)."""
+    if result is None or isinstance(result, bool):
+        return bool(result)
+    if isinstance(result, int | float):
+        return result != 0
+    if isinstance(result, dict):
+        return any(_did_something(v) for v in result.values())
+    fields = getattr(result, "__struct_fields__", None) or getattr(result, "__dataclass_fields__", None)
+    if fields:
+        return any(_did_something(getattr(result, f)) for f in fields)
+    return True
 
 
 async def run_worker(*, jobs: list[Job] | None = None, once: bool = False) -> None:
@@ -52,7 +91,8 @@ async def run_worker(*, jobs: list[Job] | None = None, once: bool = False) -> No
                 if job.next_at <= now:
                     try:
                         result = await job.run()
-                        log.info("%s: %s", job.name, result)
+                        # A turn that found nothing to do is not news: a job running every second would flood the log.
+                        log.log(logging.INFO if _did_something(result) else logging.DEBUG, "%s: %s", job.name, result)
                     except Exception:
                         log.exception("%s failed; will retry at its next turn", job.name)
                     job.next_at = now + job.interval_s

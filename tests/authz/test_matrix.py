@@ -20,8 +20,10 @@ once, as lines ``PERSONA METHOD PATH target=T expected X got Y (...)``.
 """
 
 import csv
+import datetime
 import io
 import itertools
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -34,9 +36,18 @@ import pytest
 from fieldcrm.accounts import services as account_services
 from fieldcrm.accounts.schemas import AccountCreate, AccountPatch, ContactCreate, HoldingCreate
 from fieldcrm.app import create_app
+from fieldcrm.lib.pagination import PageParams
+from fieldcrm.lib.tables import utcnow
 from fieldcrm.org import services as org_services
 from fieldcrm.org.schemas import Actor
+from fieldcrm.visits import services as visit_services
+from fieldcrm.visits.schemas import CheckinCreate, VisitPlanCreate
+from fieldcrm.visits.services import business_today
+from fieldcrm.workflow import services as workflow_services
+from fieldcrm.workflow.subjects import register_subject
+from fieldcrm.workflow.tables import WorkflowDefinition, WorkflowDelegation
 from tests.factories import PASSWORD, Org, Person, build_org, login, make_unit, make_user
+from tests.workflow.memo import MemoSubject, memo_definition
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would drown the mismatches
 
@@ -573,6 +584,378 @@ BODIES: dict[str, Body] = {
 }
 
 
+# ---------------------------------------------------------------- field work: visits, plans, proposals
+
+_PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+async def _actor_of(ctx: Ctx, owner: str) -> Actor:
+    return await ctx.org.actor(owner)
+
+
+def _owners(persona: str) -> list[str]:
+    """Account owners as elsewhere, less the deactivated rep (who can make nothing; their callers get 401)."""
+    return [o for o in _account_owners(persona) if o != "deactivated"]
+
+
+async def visit_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A new check-in (no location: waiting for review, with a photo) by each owner at their account."""
+    del fresh
+    targets = []
+    for owner in _owners(persona):
+        actor = await _actor_of(ctx, owner)
+        data = CheckinCreate(id=uuid.uuid4(), account_id=await ctx.account(owner, fresh=False), device_at=utcnow())
+        visit, _ = await visit_services.check_in(actor=actor, data=data)
+        await visit_services.put_photo(actor=actor, visit_id=visit.id, content=_PNG, content_type="image/png")
+        ctx.names[str(visit.id)] = f"visit({owner})"
+        targets.append(Target(relation(persona, owner), {"visit_id": visit.id}, who=owner))
+    targets.append(Target("nonexistent", {"visit_id": _missing()}))
+    return targets
+
+
+async def plan_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A plan for today, made by HQ for each owner at their account."""
+    del fresh
+    targets = []
+    for owner in _owners(persona):
+        data = VisitPlanCreate(
+            account_id=await ctx.account(owner, fresh=False), date=business_today(), owner_id=ctx.person(owner).id
+        )
+        plan = await visit_services.create_plan(actor=ctx.hq_actor, data=data)
+        ctx.names[str(plan.id)] = f"plan({owner})"
+        targets.append(Target(relation(persona, owner), {"plan_id": plan.id}, who=owner))
+    targets.append(Target("nonexistent", {"plan_id": _missing()}))
+    return targets
+
+
+async def proposal_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A location proposed by each owner's accurate check-in at a new account without a pin."""
+    del fresh
+    targets = []
+    for owner in _owners(persona):
+        account_id = await ctx.account(owner, fresh=True)
+        data = CheckinCreate(
+            id=uuid.uuid4(), account_id=account_id, latitude=36.65, longitude=117.12, accuracy_m=8, device_at=utcnow()
+        )
+        await visit_services.check_in(actor=await _actor_of(ctx, owner), data=data)
+        proposals = await visit_services.list_proposals(actor=ctx.hq_actor, page=PageParams(limit=100))
+        proposal = next(p for p in proposals.items if p.account_id == account_id)
+        targets.append(Target(relation(persona, owner), {"proposal_id": proposal.id}, who=owner))
+    targets.append(Target("nonexistent", {"proposal_id": _missing()}))
+    return targets
+
+
+def own_visit(ok: int) -> Expect:
+    """Only the person who checked in changes a visit: theirs ``ok``, another's they see 403, else 404."""
+
+    def expect(persona: str, target: Target) -> int | str:
+        if persona in SIGNED_OUT:
+            return 401
+        if target.who is None or not sees(persona, target.who):
+            return 404
+        return ok if target.who == persona else 403
+
+    return expect
+
+
+def review_visit(persona: str, target: Target) -> int | str:
+    """Leaders review check-ins they see (reps 403 for any id), never their own (403)."""
+    if persona in SIGNED_OUT:
+        return 401
+    if ROLE[persona] not in LEADERS:
+        return 403
+    if target.who is None or not sees(persona, target.who):
+        return 404
+    return 403 if target.who == persona else 200
+
+
+def _checkin_body(ctx: Ctx, persona: str, target: Target) -> dict[str, Any]:
+    del ctx, persona
+    return {"id": str(uuid.uuid4()), "accountId": str(target.ref), "deviceAt": utcnow().isoformat()}
+
+
+BODIES.update(
+    {
+        "checkin": json_body(_checkin_body),
+        "checkout": json_body(lambda ctx, p, t: {"deviceAt": utcnow().isoformat()}),
+        "visit.log": json_body(lambda ctx, p, t: {"purpose": "authz", "outcome": "ok"}),
+        "visit.photo": lambda ctx, p, t: {"content": _PNG, "headers": {"Content-Type": "image/png"}},
+        "review": json_body(lambda ctx, p, t: {"decision": "accept", "comment": "ok"}),
+        "plan.create": json_body(lambda ctx, p, t: {"accountId": str(t.ref), "date": business_today().isoformat()}),
+        "plan.patch": json_body(lambda ctx, p, t: {"purpose": "authz"}),
+        "proposal.decide": json_body(lambda ctx, p, t: {"decision": "confirm"}),
+        "locate": json_body(lambda ctx, p, t: {"latitude": 36.6, "longitude": 117.0, "reason": "authz check"}),
+        "map": lambda ctx, p, t: {"params": {"bbox": "73,18,135,54", "zoom": 5}},
+    }
+)
+
+
+# ---------------------------------------------------------------- sales, cases, delivery projects
+# Objects are built as HQ by tests/sales/objects.py; each belongs to an account, whose owner decides the scope.
+
+
+def _sales_owners(persona: str) -> list[str]:
+    return [o for o in _account_owners(persona) if o != "deactivated"]
+
+
+def sales_targets(
+    kind: str, key: str, *, state: str | None = None
+) -> Callable[[Ctx, str, bool], Awaitable[list[Target]]]:
+    """A new ``kind`` (opportunity, quote, case, project) on each owner's account, and a nonexistent one."""
+
+    async def targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+        from tests.sales import objects
+
+        result = []
+        for owner in _sales_owners(persona):
+            object_id = await objects.make(kind, ctx.hq_actor, await ctx.account(owner, fresh=fresh), state=state)
+            ctx.names[str(object_id)] = f"{kind}({owner})"
+            result.append(Target(relation(persona, owner), {key: object_id}, who=owner))
+        result.append(Target("nonexistent", {key: _missing()}))
+        return result
+
+    return targets
+
+
+async def won_opportunity_ref_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A won opportunity on each owner's account, named in the body (opportunityId), and a nonexistent one."""
+    del fresh
+    from tests.sales import objects
+
+    result = []
+    for owner in _sales_owners(persona):
+        won = await objects.make("won_opportunity", ctx.hq_actor, await ctx.account(owner, fresh=False))
+        result.append(Target(relation(persona, owner), who=owner, ref=won))
+    result.append(Target("nonexistent opportunity", ref=_missing()))
+    return result
+
+
+async def product_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A catalogue product (no data scope: everyone reads the catalogue) and a nonexistent one."""
+    del persona, fresh
+    from tests.sales import objects
+
+    return [
+        Target("product", {"product_id": await objects.product(ctx.hq_actor)}, who="catalogue"),
+        Target("nonexistent", {"product_id": _missing()}),
+    ]
+
+
+async def stage_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """An existing funnel stage."""
+    del ctx, persona, fresh
+    return [Target("stage proposal", {"key": "proposal"}, who="funnel")]
+
+
+BODIES.update(
+    {
+        "product.create": json_body(
+            lambda ctx, p, t: {"code": ctx.code(), "name": "云专线 1G", "listPriceCents": 120_000, "maxDiscountBp": 500}
+        ),
+        "product.patch": json_body(lambda ctx, p, t: {"listPriceCents": 99_000}),
+        "stage.put": json_body(lambda ctx, p, t: {"name": "Proposal", "probability": 50, "position": 30}),
+        "opportunity.create": json_body(lambda ctx, p, t: {"accountId": str(t.ref), "name": "扩容专线"}),
+        "opportunity.patch": json_body(lambda ctx, p, t: {"nextStep": "约 CIO 面谈"}),
+        "quote.create": json_body(lambda ctx, p, t: {"accountId": str(t.ref), "lines": []}),
+        "quote.patch": json_body(lambda ctx, p, t: {"title": f"报价 {next(ctx.counter)}"}),
+        "quote.submit": json_body(lambda ctx, p, t: {"action": "submit"}),
+        "case.create": json_body(lambda ctx, p, t: {"accountId": str(t.ref), "type": "fault", "title": "专线中断"}),
+        "project.create": json_body(lambda ctx, p, t: {"opportunityId": str(t.ref)}),
+    }
+)
+
+
+# ---------------------------------------------------------------- approvals: steps of a test-only "memo" subject
+
+_MEMOS = MemoSubject()
+# Who decides the manager step of a memo (discount 10%) by each owner: their manager, or the next level up.
+STEP_DECIDER = {
+    "rep_a": "manager_a",
+    "rep_a2": "manager_a",
+    "rep_b": "manager_b",
+    "rep_c": "manager_c",
+    "manager_a": "director",
+    "manager_b": "director",
+    "director": "hq",
+    "hq": "hq",
+}
+
+
+def _memo_owners(persona: str) -> list[str]:
+    return [o for o in _account_owners(persona) if o != "deactivated"]
+
+
+async def step_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """The first step of a new memo approval of each owner (own, subordinate's or peer's, other team's)."""
+    del fresh
+    register_subject(_MEMOS)
+    if not await WorkflowDefinition.exists().where(WorkflowDefinition.key == "memo-approval"):
+        await workflow_services.put_definition(actor=ctx.hq_actor, key="memo-approval", body=memo_definition())
+    targets = []
+    for owner in _memo_owners(persona):
+        memo = _MEMOS.add(ctx.person(owner).id, discount_bp=1000)
+        instance = await workflow_services.start(actor=None, kind="memo", subject_id=memo.id)
+        ctx.names[str(instance.steps[0].id)] = f"step({owner})"
+        params = {"step_id": instance.steps[0].id, "subjectId": str(memo.id)}
+        targets.append(Target(relation(persona, owner), params, who=owner))
+    targets.append(Target("nonexistent", {"step_id": _missing(), "subjectId": str(_missing())}))
+    return targets
+
+
+def step_decider(persona: str, target: Target) -> int | str:
+    """Whoever sees the memo reads its step (404 otherwise); only its decider decides (others 403)."""
+    if persona in SIGNED_OUT:
+        return 401
+    if target.who is None or not sees(persona, target.who):
+        return 404
+    return 200 if STEP_DECIDER[target.who] == persona else 403
+
+
+async def definition_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """The shipped quote-approval definition, and a key nobody defined."""
+    del ctx, persona, fresh
+    await workflow_services.load_definition_files()
+    return [Target("quote-approval", {"key": "quote-approval"}, who="hq"), Target("nonexistent", {"key": "no-such"})]
+
+
+async def delegation_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A delegation of the persona's own, one of someone else's, and one that does not exist."""
+    del fresh
+    owner = persona if persona not in SIGNED_OUT else "rep_a"
+    other = "rep_c" if owner != "rep_c" else "rep_b"
+    targets = []
+    for label, who in (("own", owner), (f"{other}'s", other)):
+        delegation_id = uuid.uuid4()
+        deputy = ctx.person("manager_b" if who != "manager_b" else "manager_a").id
+        now = utcnow()
+        await WorkflowDelegation.insert(
+            WorkflowDelegation(
+                id=delegation_id,
+                user=ctx.person(who).id,
+                delegate=deputy,
+                starts_at=now,
+                ends_at=now + datetime.timedelta(days=1),
+            )
+        )
+        targets.append(Target(label, {"delegation_id": delegation_id}, who=who))
+    targets.append(Target("nonexistent", {"delegation_id": _missing()}))
+    return targets
+
+
+async def existing_definition_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """The shipped quote-approval definition (a PUT to a new key creates one: no missing target)."""
+    return (await definition_targets(ctx, persona, fresh))[:1]
+
+
+def own_delegation(persona: str, target: Target) -> int | str:
+    """Only the person away ends their delegation; any other id is missing (404)."""
+    if persona in SIGNED_OUT:
+        return 401
+    return 204 if target.who == persona else 404
+
+
+def _delegation_body(ctx: Ctx, persona: str, target: Target) -> dict[str, Any]:
+    del target
+    now = utcnow()
+    deputy = "manager_b" if persona != "manager_b" else "manager_a"
+    return {
+        "delegateId": str(ctx.person(deputy).id),
+        "startsAt": now.isoformat(),
+        "endsAt": (now + datetime.timedelta(days=2)).isoformat(),
+    }
+
+
+BODIES.update(
+    {
+        "approval.decide": lambda ctx, p, t: {
+            "json": {"decision": "approve", "comment": "authz"},
+            "headers": {"Idempotency-Key": str(uuid.uuid4())},
+        },
+        "workflow.history": lambda ctx, p, t: {"params": {"subjectKind": "memo", "subjectId": t.params["subjectId"]}},
+        "workflow.definition": json_body(
+            lambda ctx, p, t: json.loads((workflow_services.DEFINITIONS_DIR / "quote-approval.json").read_text())
+        ),
+        "delegation.create": json_body(_delegation_body),
+    }
+)
+
+
+# ---------------------------------------------------------------- Web Push (devices and preferences are one's own)
+
+
+async def push_key_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """The server's public key (a key pair installed as `fieldcrm vapid` would make one)."""
+    del ctx, fresh
+    from fieldcrm.notifications.subscriptions import use_vapid_keys
+    from fieldcrm_push import VapidKeys
+
+    use_vapid_keys(VapidKeys.generate())
+    return [Target("server key", who=persona)]
+
+
+def _browser_subscription() -> dict[str, Any]:
+    """A browser's PushSubscription.toJSON() at FCM (never sent to: only registered)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from fieldcrm_push import b64url_encode
+    from fieldcrm_push.keys import public_key_bytes
+
+    point = public_key_bytes(ec.generate_private_key(ec.SECP256R1()).public_key())
+    return {
+        "endpoint": f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}",
+        "expirationTime": None,
+        "keys": {"p256dh": b64url_encode(point), "auth": b64url_encode(uuid.uuid4().bytes)},
+    }
+
+
+async def push_device_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A push device of the persona's own, one of someone else's, and one that does not exist."""
+    del fresh
+    from fieldcrm.notifications.tables import PushSubscription
+
+    owner = persona if persona not in SIGNED_OUT else "rep_a"
+    other = "rep_b" if owner != "rep_b" else "rep_a"
+    targets = []
+    for label, who in (("own", owner), (f"{other}'s", other)):
+        sub = _browser_subscription()
+        device_id = uuid.uuid4()
+        await PushSubscription.insert(
+            PushSubscription(
+                id=device_id,
+                user=ctx.person(who).id,
+                endpoint=sub["endpoint"],
+                p256dh=sub["keys"]["p256dh"],
+                auth=sub["keys"]["auth"],
+            )
+        )
+        targets.append(Target(label, {"subscription_id": device_id}, who=who))
+    targets.append(Target("nonexistent", {"subscription_id": _missing()}))
+    return targets
+
+
+def public(persona: str, target: Target) -> int | str:
+    """Anyone, signed in or not, gets it."""
+    del persona, target
+    return 200
+
+
+def own_push_device(persona: str, target: Target) -> int | str:
+    """Only the device's own user removes it; any other id is missing (404)."""
+    if persona in SIGNED_OUT:
+        return 401
+    return 204 if target.who == persona else 404
+
+
+BODIES.update(
+    {
+        "push.subscribe": json_body(lambda ctx, p, t: _browser_subscription()),
+        "push.preferences": json_body(
+            lambda ctx, p, t: {"approvals": True, "quietHours": {"start": "22:00", "end": "07:00"}}
+        ),
+    }
+)
+
+
 # ---------------------------------------------------------------- the table
 
 Targets = Callable[[Ctx, str, bool], Awaitable[list[Target]]]
@@ -764,7 +1147,136 @@ ROWS: list[Row] = [
     Row(
         "GET", "/api/sync/rejections", "a device's rejections", device_targets, own_device_only, body="sync.rejections"
     ),
+    # approvals: the inbox is one's own; a step is seen with its subject and decided by its deciders only
+    Row("GET", "/api/approvals", "my inbox", no_target, role_only(200)),
+    Row("GET", "/api/approvals/{step_id}", "read a step", step_targets, scoped(200)),
+    Row(
+        "POST",
+        "/api/approvals/{step_id}/decision",
+        "approve",
+        step_targets,
+        step_decider,
+        body="approval.decide",
+        fresh=True,
+    ),
+    Row("GET", "/api/workflow-instances", "a subject's history", step_targets, scoped(200), body="workflow.history"),
+    Row("GET", "/api/workflow-definitions", "list", no_target, role_only(200, HQ_ONLY)),
+    Row("GET", "/api/workflow-definitions/{key}", "read", definition_targets, role_only(200, HQ_ONLY, miss=404)),
+    Row(
+        "PUT",
+        "/api/workflow-definitions/{key}",
+        "new version",
+        existing_definition_targets,
+        role_only(200, HQ_ONLY),
+        body="workflow.definition",
+    ),
+    Row("GET", "/api/delegations", "mine", no_target, role_only(200)),
+    Row("POST", "/api/delegations", "name a deputy", no_target, role_only(201), body="delegation.create"),
+    Row("DELETE", "/api/delegations/{delegation_id}", "end", delegation_targets, own_delegation, fresh=True),
     Row("POST", "/api/segmentation", "run segmentation", no_target, role_only(200, HQ_ONLY)),
+    # sales: the catalogue is read by everyone and edited by HQ; the rest is scoped by the account's owner
+    Row("GET", "/api/products", "list", no_target, role_only(200)),
+    Row("POST", "/api/products", "create", no_target, role_only(201, HQ_ONLY), body="product.create"),
+    Row("GET", "/api/products/{product_id}", "read", product_targets, role_only(200, miss=404)),
+    Row(
+        "PATCH",
+        "/api/products/{product_id}",
+        "change price",
+        product_targets,
+        role_only(200, HQ_ONLY, miss=404),
+        body="product.patch",
+    ),
+    Row("GET", "/api/opportunities/stages", "list", no_target, role_only(200)),
+    Row("PUT", "/api/opportunities/stages/{key}", "change", stage_targets, role_only(200, HQ_ONLY), body="stage.put"),
+    Row("GET", "/api/opportunities/pipeline", "by stage", no_target, role_only(200)),
+    Row("GET", "/api/opportunities", "list", no_target, role_only(200)),
+    Row("POST", "/api/opportunities", "on accountId", account_ref_targets, scoped(201), body="opportunity.create"),
+    Row(
+        "GET",
+        "/api/opportunities/{opportunity_id}",
+        "read",
+        sales_targets("opportunity", "opportunity_id"),
+        scoped(200),
+    ),
+    Row(
+        "PATCH",
+        "/api/opportunities/{opportunity_id}",
+        "next step",
+        sales_targets("opportunity", "opportunity_id"),
+        scoped(200),
+        body="opportunity.patch",
+    ),
+    Row("GET", "/api/quotes", "list", no_target, role_only(200)),
+    Row("POST", "/api/quotes", "for accountId", account_ref_targets, scoped(201), body="quote.create"),
+    Row("GET", "/api/quotes/{quote_id}", "read", sales_targets("quote", "quote_id"), scoped(200)),
+    Row(
+        "PATCH",
+        "/api/quotes/{quote_id}",
+        "retitle a draft",
+        sales_targets("quote", "quote_id"),
+        scoped(200),
+        body="quote.patch",
+    ),
+    Row(
+        "POST",
+        "/api/quotes/{quote_id}/transitions",
+        "submit a draft",
+        sales_targets("quote", "quote_id"),
+        scoped(200),
+        body="quote.submit",
+        fresh=True,
+    ),
+    Row(
+        "POST",
+        "/api/quotes/{quote_id}/revisions",
+        "revise a rejected quote",
+        sales_targets("quote", "quote_id", state="rejected"),
+        scoped(201),
+        fresh=True,
+    ),
+    Row("GET", "/api/quotes/{quote_id}/print", "printable page", sales_targets("quote", "quote_id"), scoped(200)),
+    # cases and delivery projects
+    Row("GET", "/api/cases", "list", no_target, role_only(200)),
+    Row("POST", "/api/cases", "on accountId", account_ref_targets, scoped(201), body="case.create"),
+    Row("GET", "/api/cases/{case_id}", "read", sales_targets("case", "case_id"), scoped(200)),
+    Row("GET", "/api/projects", "search", no_target, role_only(200)),
+    Row("POST", "/api/projects", "from opportunityId", won_opportunity_ref_targets, scoped(201), body="project.create"),
+    Row("GET", "/api/projects/{project_id}", "read", sales_targets("project", "project_id"), scoped(200)),
+    # field work: visits are seen by whoever sees the account, changed only by the person who checked in
+    Row("POST", "/api/checkins", "check in at accountId", account_ref_targets, scoped(201), body="checkin"),
+    Row("GET", "/api/visits", "list", no_target, role_only(200)),
+    Row("GET", "/api/visits/review", "review queue", no_target, role_only(200, LEADERS)),
+    Row("GET", "/api/visits/{visit_id}", "read", visit_targets, scoped(200)),
+    Row("POST", "/api/visits/{visit_id}/checkout", "check out", visit_targets, own_visit(200), body="checkout"),
+    Row("PUT", "/api/visits/{visit_id}/log", "write the log", visit_targets, own_visit(200), body="visit.log"),
+    Row("PUT", "/api/visits/{visit_id}/photo", "add a photo", visit_targets, own_visit(200), body="visit.photo"),
+    Row("GET", "/api/visits/{visit_id}/photo", "see the photo", visit_targets, scoped(200)),
+    Row("POST", "/api/visits/{visit_id}/review", "accept", visit_targets, review_visit, body="review", fresh=True),
+    Row("GET", "/api/visit-plans", "list", no_target, role_only(200)),
+    Row("GET", "/api/visit-plans/day", "today", no_target, role_only(200)),
+    Row("POST", "/api/visit-plans", "plan at accountId", account_ref_targets, scoped(201), body="plan.create"),
+    Row("PATCH", "/api/visit-plans/{plan_id}", "re-purpose", plan_targets, scoped(200), body="plan.patch"),
+    Row("GET", "/api/location-proposals", "list", no_target, role_only(200, LEADERS)),
+    Row(
+        "POST",
+        "/api/location-proposals/{proposal_id}/decision",
+        "confirm",
+        proposal_targets,
+        scoped(200, LEADERS),
+        body="proposal.decide",
+        fresh=True,
+    ),
+    Row("POST", ACC + "/location", "pin the account", account_targets, scoped(200, LEADERS), body="locate", fresh=True),
+    Row("GET", "/api/coverage", "shares", no_target, role_only(200)),
+    Row("GET", "/api/coverage/neglected", "neglected list", no_target, role_only(200)),
+    Row("GET", "/api/coverage/map", "map", no_target, role_only(200), body="map"),
+    # Web Push: the public key is public; devices and preferences are each person's own
+    Row("GET", "/api/push/public-key", "read", push_key_targets, public),
+    Row("GET", "/api/push/subscriptions", "my devices", no_target, role_only(200)),
+    Row("POST", "/api/push/subscriptions", "register this browser", no_target, role_only(201), body="push.subscribe"),
+    Row("DELETE", "/api/push/subscriptions/{subscription_id}", "unsubscribe", push_device_targets, own_push_device),
+    Row("GET", "/api/push/preferences", "mine", no_target, role_only(200)),
+    Row("PUT", "/api/push/preferences", "replace mine", no_target, role_only(200), body="push.preferences"),
 ]
 
 # Operations in the schema that the matrix leaves out, each with its reason.

@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "accounts.create": ALL_ROLES,
     "accounts.update": ALL_ROLES,
     "accounts.reassign": LEADERS,
+    "accounts.locate": LEADERS,
     "accounts.delete": LEADERS,
     "accounts.tier_override": HQ,
     "accounts.export": ALL_ROLES,
@@ -31,6 +32,25 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "segmentation.run": HQ,
     "revenue.write": HQ,
     "audit.read": LEADERS,
+    "visits.read": ALL_ROLES,
+    "visits.checkin": ALL_ROLES,
+    "visits.plan": ALL_ROLES,
+    "visits.plan_for_others": LEADERS,
+    "visits.review": LEADERS,
+    "coverage.read": ALL_ROLES,
+    "sales.read": ALL_ROLES,
+    "catalogue.manage": HQ,
+    "stages.manage": HQ,
+    "opportunities.write": ALL_ROLES,
+    "quotes.write": ALL_ROLES,
+    "cases.write": ALL_ROLES,
+    "projects.write": ALL_ROLES,
+    "workflow.definitions": HQ,
+    "workflow.history": ALL_ROLES,  # the instance's owner scope, HQ and its deciders: checked in the service
+    "approvals.read": ALL_ROLES,
+    "approvals.decide": ALL_ROLES,  # the step's decider list is the real check
+    "delegations.manage": ALL_ROLES,
+    "push.subscribe": ALL_ROLES,  # own devices and preferences only: checked in the service
 }
 
 
@@ -73,6 +93,21 @@ def owner_filter(actor: Actor, owner_column: Any) -> Any | None:
     if actor.role == "rep":
         return owner_column == actor.id
     return owner_column.is_in(_users_in_subtree(actor))
+
+
+def owner_sql(actor: Actor, owner_column: str) -> tuple[str, list[Any]]:
+    """The same rule as ``owner_filter`` as a raw SQL condition with its arguments (Piccolo ``{}`` placeholders).
+
+    For the aggregate queries (coverage, the map) that Piccolo's builder cannot express.
+    """
+    if sees_everything(actor):
+        return "1 = 1", []
+    if actor.role == "rep":
+        return f"{owner_column} = {{}}", [actor.id]
+    return (
+        f"{owner_column} IN (SELECT u.id FROM users u JOIN org_units o ON o.id = u.org_unit WHERE o.path LIKE {{}})",  # noqa: S608 - the column name is the caller's constant
+        [actor.org_path + "%"],
+    )
 
 
 def user_filter(actor: Actor) -> Any | None:

@@ -10,6 +10,8 @@ from msgspec import Meta
 from fieldcrm.accounts.feed import RevenueCell
 from fieldcrm.accounts.schemas import Account, AccountPatch, Contact, ContactCreate, ContactPatch, Holding, Note
 from fieldcrm.lib.structs import BaseStruct
+from fieldcrm.org.schemas import Latitude, Longitude
+from fieldcrm.visits.schemas import Accuracy, VisitLogPut, VisitPlanPatch
 
 MAX_BATCH = 500
 
@@ -28,6 +30,8 @@ class PushRequest(BaseStruct):
 
     client_id: uuid.UUID
     mutations: list[Mutation]
+    # The device's clock when it sent the batch: the server measures the clock's skew from it.
+    sent_at: datetime.datetime | None = None
 
 
 class MutationResult(BaseStruct):
@@ -135,3 +139,39 @@ class ContactDeleteArgs(msgspec.Struct, rename="camel", kw_only=True):
 
     id: uuid.UUID
     account_id: uuid.UUID
+
+
+# ---------------------------------------------------------------- field work (visits)
+
+
+class VisitCheckinArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """visit.checkin: the check-in made offline; its capturedAt is the device time of the tap."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    plan_id: uuid.UUID | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    accuracy_m: Accuracy | None = None
+    fix_at: datetime.datetime | None = None
+
+
+class VisitCheckoutArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """visit.checkout: leaving the site (capturedAt is when)."""
+
+    visit_id: uuid.UUID
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    accuracy_m: Accuracy | None = None
+
+
+class VisitLogArgs(VisitLogPut, kw_only=True):
+    """visit.log: what happened at the visit."""
+
+    visit_id: uuid.UUID
+
+
+class PlanUpdateArgs(VisitPlanPatch, kw_only=True):
+    """plan.update: move, re-purpose or cancel a plan."""
+
+    id: uuid.UUID

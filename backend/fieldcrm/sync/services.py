@@ -7,6 +7,7 @@ as a rejection and still advances the client's counter; a transient failure roll
 whole batch (nothing advances) and answers 503.
 """
 
+import contextvars
 import datetime
 import itertools
 import sqlite3
@@ -25,6 +26,7 @@ from fieldcrm.lib.errors import Conflict, DomainError, Forbidden, InvalidInput, 
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.tables import utcnow
 from fieldcrm.org.schemas import Actor
+from fieldcrm.sales.mutations import MUTATIONS as SALES_MUTATIONS
 from fieldcrm.settings import get_settings
 from fieldcrm.sync.schemas import (
     MAX_BATCH,
@@ -36,14 +38,22 @@ from fieldcrm.sync.schemas import (
     Deletes,
     Mutation,
     MutationResult,
+    PlanUpdateArgs,
     PullRequest,
     PullResponse,
     PushRequest,
     PushResponse,
     Rejection,
     RejectionPage,
+    VisitCheckinArgs,
+    VisitCheckoutArgs,
+    VisitLogArgs,
 )
 from fieldcrm.sync.tables import ChangeCounter, ScopeChange, SyncClient, SyncHorizon, SyncRejection
+from fieldcrm.visits import services as visits
+from fieldcrm.visits.schemas import CheckinCreate, CheckoutCreate, VisitLogPut, VisitPlanCreate, VisitPlanPatch
+from fieldcrm.workflow import services as workflow
+from fieldcrm.workflow.schemas import ApprovalDecideArgs
 
 SNAPSHOT_PAGE = 500  # accounts per page of a full snapshot
 DELTA_LIMIT = 5000  # more changed rows than this and the device gets a fresh snapshot instead
@@ -52,7 +62,8 @@ LOCK_TIMEOUT_MS = 5000  # PostgreSQL: a push waits this long for a lock, then an
 
 # ---------------------------------------------------------------- mutations
 
-Handler = Callable[[Actor, Any, Mutation], Awaitable[None]]
+# A handler may return extra result fields (conflicts, code, message) for a change it applied only in part.
+Handler = Callable[[Actor, Any, Mutation], Awaitable[dict[str, Any] | None]]
 
 
 async def _account_update(actor: Actor, args: AccountUpdateArgs, _: Mutation) -> None:
@@ -77,6 +88,49 @@ async def _contact_delete(actor: Actor, args: ContactDeleteArgs, _: Mutation) ->
     await accounts.delete_contact(actor=actor, account_id=args.account_id, contact_id=args.id)
 
 
+# The clock of the push being applied: (the device's clock at sending, the server's clock at receiving).
+_CLOCK: contextvars.ContextVar[tuple[datetime.datetime | None, datetime.datetime]] = contextvars.ContextVar("clock")
+
+
+def _device_times(mutation: Mutation) -> tuple[datetime.datetime, datetime.datetime | None, datetime.datetime]:
+    """(device time of the change, device time of sending, server time of receiving) for judging device clocks."""
+    sent_at, received = _CLOCK.get((None, utcnow()))
+    return mutation.captured_at or sent_at or received, sent_at, received
+
+
+async def _visit_checkin(actor: Actor, args: VisitCheckinArgs, mutation: Mutation) -> None:
+    device_at, sent_at, received = _device_times(mutation)
+    fields = {f: getattr(args, f) for f in VisitCheckinArgs.__struct_fields__}
+    data = CheckinCreate(**fields, device_at=device_at, sent_at=sent_at or device_at)
+    await visits.check_in(actor=actor, data=data, received_at=received)
+
+
+async def _visit_checkout(actor: Actor, args: VisitCheckoutArgs, mutation: Mutation) -> None:
+    device_at, sent_at, received = _device_times(mutation)
+    data = CheckoutCreate(
+        device_at=device_at,
+        sent_at=sent_at or device_at,
+        latitude=args.latitude,
+        longitude=args.longitude,
+        accuracy_m=args.accuracy_m,
+    )
+    await visits.check_out(actor=actor, visit_id=args.visit_id, data=data, received_at=received)
+
+
+async def _visit_log(actor: Actor, args: VisitLogArgs, _: Mutation) -> None:
+    fields = {f: getattr(args, f) for f in VisitLogPut.__struct_fields__}
+    await visits.put_log(actor=actor, visit_id=args.visit_id, data=VisitLogPut(**fields))
+
+
+async def _plan_create(actor: Actor, args: VisitPlanCreate, _: Mutation) -> None:
+    await visits.create_plan(actor=actor, data=args)
+
+
+async def _plan_update(actor: Actor, args: PlanUpdateArgs, _: Mutation) -> None:
+    fields = {f: getattr(args, f) for f in VisitPlanPatch.__struct_fields__}
+    await visits.update_plan(actor=actor, plan_id=args.id, data=VisitPlanPatch(**fields))
+
+
 # The tagged union of mutations: name -> (argument Struct, the service it calls).
 MUTATIONS: dict[str, tuple[type[msgspec.Struct], Handler]] = {
     "account.update": (AccountUpdateArgs, _account_update),
@@ -84,7 +138,15 @@ MUTATIONS: dict[str, tuple[type[msgspec.Struct], Handler]] = {
     "contact.create": (ContactCreateArgs, _contact_create),
     "contact.update": (ContactUpdateArgs, _contact_update),
     "contact.delete": (ContactDeleteArgs, _contact_delete),
+    "visit.checkin": (VisitCheckinArgs, _visit_checkin),
+    "visit.checkout": (VisitCheckoutArgs, _visit_checkout),
+    "visit.log": (VisitLogArgs, _visit_log),
+    "plan.create": (VisitPlanCreate, _plan_create),
+    "plan.update": (PlanUpdateArgs, _plan_update),
+    "approval.decide": (ApprovalDecideArgs, workflow.sync_decide),
 }
+
+MUTATIONS.update(SALES_MUTATIONS)
 
 _CODES: list[tuple[type[DomainError], str]] = [
     (NotFound, "not_found"),
@@ -114,7 +176,7 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
-async def _apply(actor: Actor, mutation: Mutation) -> None:
+async def _apply(actor: Actor, mutation: Mutation) -> dict[str, Any] | None:
     entry = MUTATIONS.get(mutation.name)
     if entry is None:
         msg = f"this server does not know the change {mutation.name!r}; update the app"
@@ -124,7 +186,7 @@ async def _apply(actor: Actor, mutation: Mutation) -> None:
         args = msgspec.convert(mutation.args, args_type, strict=False)
     except msgspec.ValidationError as exc:
         raise _Rejected("invalid", str(exc).replace("$.", "")) from exc
-    await handler(actor, args, mutation)
+    return await handler(actor, args, mutation)
 
 
 class _Rejected(Exception):
@@ -148,6 +210,32 @@ async def _client_for_push(actor: Actor, client_id: uuid.UUID, user_agent: str) 
     return row
 
 
+async def _apply_in_savepoint(
+    txn: Any, actor: Actor, client_id: uuid.UUID, mutation: Mutation, rejections: list[SyncRejection]
+) -> MutationResult:
+    """Apply one mutation; a permanent failure rolls back to the savepoint and becomes a rejection."""
+    savepoint = await txn.savepoint()
+    try:
+        outcome = await _apply(actor, mutation)
+    except (DomainError, _Rejected) as exc:
+        await savepoint.rollback_to()
+        code = exc.code if isinstance(exc, _Rejected) else _code_of(exc)
+        message = exc.message
+        rejections.append(
+            SyncRejection(
+                client=client_id,
+                mutation_id=mutation.id,
+                name=mutation.name,
+                code=code,
+                message=message,
+                args=msgspec.json.encode(mutation.args).decode(),
+            )
+        )
+        return MutationResult(id=mutation.id, status="rejected", code=code, message=message)
+    await savepoint.release()
+    return MutationResult(id=mutation.id, status="applied", **(outcome or {}))
+
+
 async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> PushResponse:
     """Apply a batch of mutations in order, exactly once each."""
     if len(data.mutations) > MAX_BATCH:
@@ -157,6 +245,7 @@ async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> Push
     if any(b <= a for a, b in itertools.pairwise(ids)):
         msg = "mutation ids must increase through the batch, in the order the changes were made"
         raise InvalidInput(msg, field="mutations")
+    clock = _CLOCK.set((data.sent_at, utcnow()))
     try:
         async with write_transaction() as txn:
             if not isinstance(engine(), FieldcrmSQLiteEngine):
@@ -173,27 +262,7 @@ async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> Push
                     continue
                 if mutation.id > last + 1:
                     break  # a gap: the device resends from last + 1
-                savepoint = await txn.savepoint()
-                try:
-                    await _apply(actor, mutation)
-                except (DomainError, _Rejected) as exc:
-                    await savepoint.rollback_to()
-                    code = exc.code if isinstance(exc, _Rejected) else _code_of(exc)
-                    message = exc.message
-                    rejections.append(
-                        SyncRejection(
-                            client=data.client_id,
-                            mutation_id=mutation.id,
-                            name=mutation.name,
-                            code=code,
-                            message=message,
-                            args=msgspec.json.encode(mutation.args).decode(),
-                        )
-                    )
-                    results.append(MutationResult(id=mutation.id, status="rejected", code=code, message=message))
-                else:
-                    await savepoint.release()
-                    results.append(MutationResult(id=mutation.id, status="applied"))
+                results.append(await _apply_in_savepoint(txn, actor, data.client_id, mutation, rejections))
                 last = mutation.id
             if rejections:
                 await SyncRejection.insert(*rejections)
@@ -205,6 +274,8 @@ async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> Push
             msg = "the server is busy; nothing from this batch was applied, send it again"
             raise Unavailable(msg, retry_after=RETRY_AFTER_S) from exc
         raise
+    finally:
+        _CLOCK.reset(clock)
     return PushResponse(last_mutation_id=last, results=results)
 
 
