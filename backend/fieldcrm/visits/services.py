@@ -168,19 +168,6 @@ async def _reload(visit_id: uuid.UUID) -> Visit:
 # ---------------------------------------------------------------- check-in
 
 
-async def _previous(user_id: uuid.UUID, at: datetime.datetime) -> Previous | None:
-    rows = await VisitRow.raw(
-        "SELECT latitude, longitude, accuracy_m, checked_in_at FROM visits "
-        'WHERE "user" = {} AND checked_in_at <= {} AND latitude IS NOT NULL ORDER BY checked_in_at DESC LIMIT 1',
-        user_id,
-        at,
-    )
-    if not rows:
-        return None
-    row = rows[0]
-    return Previous(row["latitude"], row["longitude"], row["accuracy_m"] or 0.0, _timestamp(row["checked_in_at"]))
-
-
 def _timestamp(value: Any) -> datetime.datetime:
     """A timestamp from a raw query (a string on SQLite when the column type is not declared to the driver)."""
     if isinstance(value, str):
@@ -264,19 +251,40 @@ async def _open_plan(
     return as_uuid(rows[0]["id"]) if rows else None
 
 
-async def _site(actor: Actor, account_id: uuid.UUID) -> dict[str, Any]:
-    """The account's name, pin and radius, if the actor sees it (404 as for a missing one)."""
-    scoped, args = scope.owner_sql(actor, "owner")
-    sql = f"SELECT name, latitude, longitude, visit_radius_m FROM accounts WHERE id = {{}} AND deleted_at IS NULL AND {scoped}"  # noqa: S608, E501 - constant fragments, bound values
+async def _context(
+    actor: Actor, account_id: uuid.UUID, visit_id: uuid.UUID, claim: Claim, day: datetime.date
+) -> dict[str, Any]:
+    """What judging a check-in needs, in one read.
+
+    The account (if the actor sees it; 404 as for a missing one) with its pin, radius and last counted
+    visit; the person's previous located check-in; how many check-ins share these exact coordinates on
+    another day or at another account.
+    """
+    scoped, args = scope.owner_sql(actor, "a.owner")
+    sql = (
+        "SELECT a.name, a.latitude, a.longitude, a.visit_radius_m, a.last_visited_on, "  # noqa: S608 - bound values
+        "p.latitude AS p_latitude, p.longitude AS p_longitude, p.accuracy_m AS p_accuracy, p.checked_in_at AS p_at, "
+        "(SELECT COUNT(*) FROM visits r WHERE r.latitude = {} AND r.longitude = {} AND r.id <> {} "
+        "AND (r.checked_in_on <> {} OR r.account <> {})) AS repeats "
+        "FROM accounts a LEFT JOIN (SELECT latitude, longitude, accuracy_m, checked_in_at FROM visits "
+        'WHERE "user" = {} AND checked_in_at <= {} AND latitude IS NOT NULL ORDER BY checked_in_at DESC LIMIT 1) p '
+        f"ON 1 = 1 WHERE a.id = {{}} AND a.deleted_at IS NULL AND {scoped}"
+    )
     rows = await VisitRow.raw(
-        sql,
-        account_id,
-        *args,
+        sql, claim.latitude, claim.longitude, visit_id, day, account_id, actor.id, claim.at, account_id, *args
     )
     if not rows:
         msg = f"account {account_id} not found"
         raise NotFound(msg)
     return dict(rows[0])
+
+
+def _previous_of(context: Mapping[str, Any]) -> Previous | None:
+    if context["p_latitude"] is None:
+        return None
+    return Previous(
+        context["p_latitude"], context["p_longitude"], context["p_accuracy"] or 0.0, _timestamp(context["p_at"])
+    )
 
 
 async def _propose_location(actor: Actor, visit_id: uuid.UUID, account_id: uuid.UUID, claim: Claim) -> None:
@@ -320,12 +328,12 @@ async def check_in(
     if (data.latitude is None) != (data.longitude is None):
         msg = "give latitude and longitude together, or neither"
         raise InvalidInput(msg, field="latitude" if data.latitude is None else "longitude")
-    site_row = await _site(actor, data.account_id)
+    day = business_day(claim.at)
+    site_row = await _context(actor, data.account_id, data.id, claim, day)
     site = Site(site_row["latitude"], site_row["longitude"], site_row["visit_radius_m"])
     at = claim.at
-    day = business_day(at)
-    judgement = judge(claim, site, await _previous(actor.id, at), Thresholds.from_settings(settings))
-    repeats = await _repeats(data.id, claim, data.account_id, day) if claim.located else []
+    judgement = judge(claim, site, _previous_of(site_row), Thresholds.from_settings(settings))
+    repeats = await _repeats(data.id, claim, data.account_id, day) if site_row["repeats"] else []
     if repeats:
         judgement.flags.append(repeated_flag(len(repeats)))
     counts = not judgement.needs_review
@@ -366,7 +374,8 @@ async def check_in(
             ).where(PlanRow.id == plan_id)
         if repeats:
             await _flag_repeats(repeats)
-        if counts:
+        last = site_row["last_visited_on"]
+        if counts and (last is None or as_date(last) < day):
             await accounts.record_visit_day(account_id=data.account_id, on=day)
         good_fix = claim.located and (data.accuracy_m or 1e9) <= settings.checkin_propose_accuracy_m
         if site.latitude is None and good_fix:
