@@ -30,8 +30,9 @@ install: $(STAMP) pwa
 ## demo: set up from nothing, migrate a SQLite database, load demo data and serve at http://$(HOST):$(PORT)
 demo: install
 	$(BIN)/fieldcrm demo --accounts $(DEMO_ACCOUNTS)
+	$(BIN)/fieldcrm vapid
 	@echo "Sign in as hq, director, manager or rep with password fieldcrm-demo. API docs: http://$(HOST):$(PORT)/schema"
-	$(BIN)/fieldcrm serve --host $(HOST) --port $(PORT)
+	$(BIN)/fieldcrm serve --worker --host $(HOST) --port $(PORT)
 
 serve: install
 	$(BIN)/fieldcrm serve --migrate --host $(HOST) --port $(PORT)

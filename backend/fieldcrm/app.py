@@ -1,5 +1,6 @@
 """The Litestar application: controllers, error mapping, lifespan."""
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ from fieldcrm.sales.controllers import CONTROLLERS as SALES_CONTROLLERS
 from fieldcrm.settings import Settings, get_settings
 from fieldcrm.sync.controllers import SyncController
 from fieldcrm.visits.controllers import CONTROLLERS as VISIT_CONTROLLERS
+from fieldcrm.worker import default_jobs, run_jobs
 from fieldcrm.workflow.controllers import CONTROLLERS as WORKFLOW_CONTROLLERS
 from fieldcrm.workflow.services import load_definition_files
 
@@ -138,10 +140,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await open_engine()
+        stop, jobs = asyncio.Event(), None
         try:
             await load_definition_files()  # workflow definitions shipped as files: new or changed become versions
+            if settings.embedded_worker:
+                jobs = asyncio.create_task(run_jobs(default_jobs(), stop))
             yield
         finally:
+            stop.set()
+            if jobs is not None:
+                await jobs
             await close_engine()
 
     api = Router(

@@ -50,6 +50,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = get_settings()
     if args.migrate:
         asyncio.run(migrate())
+    if args.worker:
+        os.environ["FIELDCRM_EMBEDDED_WORKER"] = "1"  # read by the app factory in the server process
     uvicorn.run(
         "fieldcrm.app:create_app",
         factory=True,
@@ -181,6 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.add_argument(
+        "--worker", action="store_true", help="also run the background jobs (timers, push delivery) in this process"
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

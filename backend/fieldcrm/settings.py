@@ -44,6 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     checkin_propose_accuracy_m: int = 50  # a fix this good may propose a location for an account without one
     # Visit frequency per tier, in days; an account is "due soon" in the last quarter of its interval.
     visit_target_days: str = "A=14,B=30,C=90"
+    # Run the worker's jobs inside the API process (`fieldcrm serve --worker`): one process serves a team.
+    embedded_worker: bool = False
     # Only the chaos test's negative control turns this off, to prove the test can see duplicates.
     sync_replay_guard: bool = True
     # Web Push (docs/push.md): the VAPID private key made by `fieldcrm vapid` (default: "vapid_private.pem"

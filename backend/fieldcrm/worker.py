@@ -76,30 +76,34 @@ def _did_something(result: object) -> bool:
     return True
 
 
+async def run_jobs(jobs: list[Job], stop: asyncio.Event, *, once: bool = False) -> None:
+    """The loop: each job at its interval until ``stop`` is set (or each once)."""
+    while not stop.is_set():
+        now = time.monotonic()
+        for job in jobs:
+            if job.next_at <= now:
+                try:
+                    result = await job.run()
+                    # A turn that found nothing to do is not news: a job running every second would flood the log.
+                    log.log(logging.INFO if _did_something(result) else logging.DEBUG, "%s: %s", job.name, result)
+                except Exception:
+                    log.exception("%s failed; will retry at its next turn", job.name)
+                job.next_at = now + job.interval_s
+        if once:
+            break
+        wait = max(0.5, min(j.next_at for j in jobs) - time.monotonic())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=wait)
+
+
 async def run_worker(*, jobs: list[Job] | None = None, once: bool = False) -> None:
-    """Run the jobs until stopped (or each once, for tests and cron)."""
-    jobs = jobs if jobs is not None else default_jobs()
+    """Run the jobs in a process of their own until SIGTERM or SIGINT (or each once, for tests and cron)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await open_engine()
     try:
-        while not stop.is_set():
-            now = time.monotonic()
-            for job in jobs:
-                if job.next_at <= now:
-                    try:
-                        result = await job.run()
-                        # A turn that found nothing to do is not news: a job running every second would flood the log.
-                        log.log(logging.INFO if _did_something(result) else logging.DEBUG, "%s: %s", job.name, result)
-                    except Exception:
-                        log.exception("%s failed; will retry at its next turn", job.name)
-                    job.next_at = now + job.interval_s
-            if once:
-                break
-            wait = max(0.5, min(j.next_at for j in jobs) - time.monotonic())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
+        await run_jobs(jobs if jobs is not None else default_jobs(), stop, once=once)
     finally:
         await close_engine()
