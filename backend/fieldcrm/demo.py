@@ -30,6 +30,7 @@ from fieldcrm.accounts import geo
 from fieldcrm.accounts.services import add_months, fold, month_start
 from fieldcrm.accounts.tables import Account
 from fieldcrm.demo_field import build_field_work
+from fieldcrm.demo_sales import build_sales
 from fieldcrm.lib.db import FieldcrmSQLiteEngine, engine, write_transaction
 from fieldcrm.lib.tables import utcnow
 from fieldcrm.org.security import hash_password_sync
@@ -1028,6 +1029,7 @@ async def build_demo(*, accounts: int = 2000, seed: int = 42, visits_per_account
                 await asyncio.gather(pending, return_exceptions=True)
         tiers = await _segment()  # joins this transaction: its updates need no stamping either
         field = await build_field_work(loader, seed=seed, now=builder.now, visits_per_account=visits_per_account)
+        sales = await build_sales(seed=seed, now=builder.now)
         for statement in restore:
             await loader.execute(statement)
         if cache_size is not None:
@@ -1041,5 +1043,6 @@ async def build_demo(*, accounts: int = 2000, seed: int = 42, visits_per_account
         f"{builder.stats['prospect']} prospects, {builder.stats['at_risk']} at risk, {builder.stats['lost']} lost), "
         f"{counts['contacts']} contacts, {counts['holdings']} holdings, {counts['revenue']} revenue months; {tiers}; "
         f"{field}; "
+        f"{sales}; "
         f"logins {', '.join(DEMO_LOGINS)} with password {DEMO_PASSWORD}"
     )

@@ -10,6 +10,8 @@ import type { Author, Mutation, NewMutation } from './sync/mutations';
 import { enqueue } from './sync/outbox';
 import { startScheduler, type Scheduler } from './sync/scheduler';
 import type { Updates } from './ui/update';
+import { refreshAfterSync } from './visits/store';
+import { refreshSalesAfterSync } from './sales/store';
 
 export interface AppEvents extends Record<string, unknown> {
   /** local data changed: screens re-read */
@@ -42,6 +44,12 @@ export class App {
       online: () => navigator.onLine,
     });
     this.engine.events.on('data', (change) => this.events.emit('data', change));
+    // After a sync the server has judged the check-ins made here: fetch its copies, upload photos.
+    this.engine.events.on('status', (status) => {
+      if (!status.running && status.lastOutcome === 'ok' && this.me) void refreshAfterSync(this);
+      // …and the opportunities and quotes it took from this device: its numbers, totals and versions.
+      if (!status.running && status.lastOutcome === 'ok' && this.me) void refreshSalesAfterSync(this);
+    });
   }
 
   async load(): Promise<void> {

@@ -7,6 +7,7 @@ import { detectLocale, isLocale, setLocale } from './i18n';
 import { uuid } from './lib/uuid';
 import { h } from './ui/dom';
 import { mountShell } from './ui/shell';
+import { installPush } from './push/client';
 import { registerUpdates } from './ui/update';
 
 async function boot(): Promise<void> {
@@ -26,6 +27,7 @@ async function boot(): Promise<void> {
   await app.load();
   app.updates = registerUpdates();
   mountShell(root, app);
+  installPush(app);
   if (app.me) {
     app.startSync();
     if (navigator.onLine) void app.refreshMe();

@@ -161,6 +161,13 @@ export class FakeApi implements Api {
     return this.answer<T>({ status: 404 });
   }
 
+  async send<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+    if (method === 'GET') return this.get<T>(path);
+    if (method === 'POST') return this.post<T>(path, body);
+    this.calls.push({ method, path, body });
+    return this.answer<T>({ status: 404 });
+  }
+
   pushes(): { clientId: string; mutations: Mutation[] }[] {
     return this.calls.filter((c) => c.path === '/api/sync/push').map((c) => c.body as { clientId: string; mutations: Mutation[] });
   }

@@ -22,6 +22,8 @@ export interface ApiOptions {
 export interface Api {
   get<T>(path: string): Promise<ApiResult<T>>;
   post<T>(path: string, body?: unknown): Promise<ApiResult<T>>;
+  /** Any method; a Blob body goes as it is (with its type), anything else as JSON. */
+  send<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>>;
 }
 
 /** The value of a cookie the page can read (the CSRF cookie is not HttpOnly on purpose). */
@@ -52,7 +54,9 @@ export function createApi(options: ApiOptions = {}): Api {
 
   async function request<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
     const headers: Record<string, string> = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const raw = typeof Blob !== 'undefined' && body instanceof Blob;
+    if (raw) headers['Content-Type'] = body.type || 'application/octet-stream';
+    else if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (!SAFE.has(method)) {
       const token = csrf();
       if (token) headers[CSRF_HEADER] = token;
@@ -66,7 +70,7 @@ export function createApi(options: ApiOptions = {}): Api {
         headers,
         credentials: 'same-origin',
         cache: 'no-store',
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
         signal: controller?.signal ?? null,
       });
     } catch {
@@ -91,5 +95,6 @@ export function createApi(options: ApiOptions = {}): Api {
   return {
     get: (path) => request('GET', path),
     post: (path, body) => request('POST', path, body),
+    send: (method, path, body) => request(method, path, body),
   };
 }

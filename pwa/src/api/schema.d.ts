@@ -128,6 +128,23 @@ export interface paths {
         patch: operations["ApiAccountsAccountIdHoldingsHoldingIdUpdateHolding"];
         trace?: never;
     };
+    "/api/accounts/{account_id}/location": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** SetLocation */
+        post: operations["ApiAccountsAccountIdLocationSetLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/accounts/{account_id}/notes": {
         parameters: {
             query?: never;
@@ -215,6 +232,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Inbox */
+        get: operations["ApiApprovalsInbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/approvals/{step_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetStep */
+        get: operations["ApiApprovalsStepIdGetStep"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/approvals/{step_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decide */
+        post: operations["ApiApprovalsStepIdDecisionDecide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -249,6 +317,147 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListCases */
+        get: operations["ApiCasesListCases"];
+        put?: never;
+        /** CreateCase */
+        post: operations["ApiCasesCreateCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetCase */
+        get: operations["ApiCasesCaseIdGetCase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/checkins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CheckIn
+         * @description Judged on arrival: verified, out_of_range, low_accuracy or unverified, plus flags for review. The same id again answers 200 with the visit already made.
+         */
+        post: operations["ApiCheckinsCheckIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Coverage */
+        get: operations["ApiCoverageCoverage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/coverage/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CoverageMap */
+        get: operations["ApiCoverageMapCoverageMap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/coverage/neglected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Neglected */
+        get: operations["ApiCoverageNeglectedNeglected"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/delegations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListDelegations */
+        get: operations["ApiDelegationsListDelegations"];
+        put?: never;
+        /** CreateDelegation */
+        post: operations["ApiDelegationsCreateDelegation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/delegations/{delegation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** DeleteDelegation */
+        delete: operations["ApiDelegationsDelegationIdDeleteDelegation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/imports": {
         parameters: {
             query?: never;
@@ -269,6 +478,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/location-proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListProposals */
+        get: operations["ApiLocationProposalsListProposals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/location-proposals/{proposal_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decide */
+        post: operations["ApiLocationProposalsProposalIdDecisionDecide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -279,6 +522,93 @@ export interface paths {
         /** Me */
         get: operations["ApiMeMe"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/opportunities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListOpportunities */
+        get: operations["ApiOpportunitiesListOpportunities"];
+        put?: never;
+        /** CreateOpportunity */
+        post: operations["ApiOpportunitiesCreateOpportunity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/opportunities/{opportunity_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetOpportunity */
+        get: operations["ApiOpportunitiesOpportunityIdGetOpportunity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** UpdateOpportunity */
+        patch: operations["ApiOpportunitiesOpportunityIdUpdateOpportunity"];
+        trace?: never;
+    };
+    "/api/opportunities/pipeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pipeline */
+        get: operations["ApiOpportunitiesPipelinePipeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/opportunities/stages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListStages */
+        get: operations["ApiOpportunitiesStagesListStages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/opportunities/stages/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** PutStage */
+        put: operations["ApiOpportunitiesStagesKeyPutStage"];
         post?: never;
         delete?: never;
         options?: never;
@@ -321,6 +651,234 @@ export interface paths {
         head?: never;
         /** UpdateUnit */
         patch: operations["ApiOrgUnitsUnitIdUpdateUnit"];
+        trace?: never;
+    };
+    "/api/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListProducts */
+        get: operations["ApiProductsListProducts"];
+        put?: never;
+        /** CreateProduct */
+        post: operations["ApiProductsCreateProduct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/products/{product_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetProduct */
+        get: operations["ApiProductsProductIdGetProduct"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** UpdateProduct */
+        patch: operations["ApiProductsProductIdUpdateProduct"];
+        trace?: never;
+    };
+    "/api/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SearchProjects */
+        get: operations["ApiProjectsSearchProjects"];
+        put?: never;
+        /** CreateProject */
+        post: operations["ApiProjectsCreateProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetProject */
+        get: operations["ApiProjectsProjectIdGetProject"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/push/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetPreferences */
+        get: operations["ApiPushPreferencesGetPreferences"];
+        /** PutPreferences */
+        put: operations["ApiPushPreferencesPutPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/push/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** PublicKey */
+        get: operations["ApiPushPublicKeyPublicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListSubscriptions */
+        get: operations["ApiPushSubscriptionsListSubscriptions"];
+        put?: never;
+        /** Register */
+        post: operations["ApiPushSubscriptionsRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/push/subscriptions/{subscription_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unsubscribe */
+        delete: operations["ApiPushSubscriptionsSubscriptionIdUnsubscribe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListQuotes */
+        get: operations["ApiQuotesListQuotes"];
+        put?: never;
+        /** CreateQuote */
+        post: operations["ApiQuotesCreateQuote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quotes/{quote_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetQuote */
+        get: operations["ApiQuotesQuoteIdGetQuote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** UpdateQuote */
+        patch: operations["ApiQuotesQuoteIdUpdateQuote"];
+        trace?: never;
+    };
+    "/api/quotes/{quote_id}/print": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** PrintQuote */
+        get: operations["ApiQuotesQuoteIdPrintPrintQuote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quotes/{quote_id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revise */
+        post: operations["ApiQuotesQuoteIdRevisionsRevise"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quotes/{quote_id}/transitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Transition */
+        post: operations["ApiQuotesQuoteIdTransitionsTransition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/segmentation": {
@@ -427,6 +985,233 @@ export interface paths {
         patch: operations["ApiUsersUserIdUpdateUser"];
         trace?: never;
     };
+    "/api/visit-plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListPlans */
+        get: operations["ApiVisitPlansListPlans"];
+        put?: never;
+        /** CreatePlan */
+        post: operations["ApiVisitPlansCreatePlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/{plan_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** UpdatePlan */
+        patch: operations["ApiVisitPlansPlanIdUpdatePlan"];
+        trace?: never;
+    };
+    "/api/visit-plans/day": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** DayPlan */
+        get: operations["ApiVisitPlansDayDayPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListVisits */
+        get: operations["ApiVisitsListVisits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits/{visit_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetVisit */
+        get: operations["ApiVisitsVisitIdGetVisit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits/{visit_id}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** CheckOut */
+        post: operations["ApiVisitsVisitIdCheckoutCheckOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits/{visit_id}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** PutLog */
+        put: operations["ApiVisitsVisitIdLogPutLog"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits/{visit_id}/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetPhoto */
+        get: operations["ApiVisitsVisitIdPhotoGetPhoto"];
+        /**
+         * PutPhoto
+         * @description The raw image as the body, Content-Type image/jpeg or image/png, at most 5 MB.
+         */
+        put: operations["ApiVisitsVisitIdPhotoPutPhoto"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits/{visit_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Review */
+        post: operations["ApiVisitsVisitIdReviewReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ReviewQueue */
+        get: operations["ApiVisitsReviewReviewQueue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflow-definitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListDefinitions */
+        get: operations["ApiWorkflowDefinitionsListDefinitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflow-definitions/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetDefinition */
+        get: operations["ApiWorkflowDefinitionsKeyGetDefinition"];
+        /** PutDefinition */
+        put: operations["ApiWorkflowDefinitionsKeyPutDefinition"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflow-instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** History */
+        get: operations["ApiWorkflowInstancesHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -460,6 +1245,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             industry: string;
+            lastVisitedOn?: string | null;
             latitude: number | null;
             longitude: number | null;
             memberLines: number;
@@ -595,6 +1381,82 @@ export interface components {
             nextCursor: string | null;
             total: number;
         };
+        /** Case */
+        Case: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            /** Format: date-time */
+            createdAt: string;
+            description: string;
+            /** Format: date-time */
+            dueAt: string;
+            /** Format: uuid */
+            id: string;
+            lastStep: string;
+            overdue: boolean;
+            /** Format: uuid */
+            ownerId: string;
+            ownerName: string;
+            /** @enum {string} */
+            priority: "urgent" | "high" | "normal" | "low";
+            resolvedAt: string | null;
+            /** @enum {string} */
+            state: "open" | "in_progress" | "resolved" | "cancelled";
+            steps: components["schemas"]["WorkStep"][];
+            title: string;
+            /** @enum {string} */
+            type: "complaint" | "fault" | "service_request";
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        /** CaseCreate */
+        CaseCreate: {
+            /** Format: uuid */
+            accountId: string;
+            /** @default  */
+            description: string;
+            id?: string | null;
+            /**
+             * @default normal
+             * @enum {string}
+             */
+            priority: "urgent" | "high" | "normal" | "low";
+            title: string;
+            /** @enum {string} */
+            type: "complaint" | "fault" | "service_request";
+        };
+        /** CasePage */
+        CasePage: {
+            items: components["schemas"]["Case"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** CheckinCreate */
+        CheckinCreate: {
+            /** Format: uuid */
+            accountId: string;
+            accuracyM?: number | null;
+            /** Format: date-time */
+            deviceAt: string;
+            fixAt?: string | null;
+            /** Format: uuid */
+            id: string;
+            latitude?: number | null;
+            longitude?: number | null;
+            planId?: string | null;
+            sentAt?: string | null;
+        };
+        /** CheckoutCreate */
+        CheckoutCreate: {
+            accuracyM?: number | null;
+            /** Format: date-time */
+            deviceAt: string;
+            latitude?: number | null;
+            longitude?: number | null;
+            sentAt?: string | null;
+        };
         /** Contact */
         Contact: {
             /** Format: uuid */
@@ -645,12 +1507,172 @@ export interface components {
             phones?: string[];
             title?: string;
         };
+        /** CoverageMap */
+        CoverageMap: {
+            cells: components["schemas"]["MapCell"][];
+            /** @enum {string} */
+            mode: "hex" | "points";
+            points: components["schemas"]["MapPoint"][];
+            resolution: number | null;
+            truncated: boolean;
+        };
+        /** CoverageReport */
+        CoverageReport: {
+            /** @enum {string} */
+            groupBy: "rep" | "team" | "city" | "province" | "hq";
+            /** Format: date */
+            on: string;
+            rows: components["schemas"]["CoverageRow"][];
+            targets: components["schemas"]["CoverageTargets"];
+            total: components["schemas"]["CoverageRow"];
+        };
+        /** CoverageRow */
+        CoverageRow: {
+            accounts: number;
+            covered: number;
+            coveredShare: number;
+            dueSoon: number;
+            key: string;
+            name: string;
+            never: number;
+            overdue: number;
+        };
+        /** CoverageTargets */
+        CoverageTargets: {
+            a: number;
+            b: number;
+            c: number;
+        };
+        /** DayPlan */
+        DayPlan: {
+            /** Format: date */
+            date: string;
+            items: components["schemas"]["VisitPlan"][];
+            /** @enum {string} */
+            order: "planned" | "nearest" | "route";
+            plannedDistanceM: number | null;
+            totalDistanceM: number | null;
+        };
+        /** Decider */
+        Decider: {
+            decided: boolean;
+            level: number;
+            name: string;
+            /** Format: uuid */
+            userId: string;
+        };
+        /** Decision */
+        Decision: {
+            actorId: string | null;
+            actorName: string;
+            /** Format: date-time */
+            at: string;
+            comment: string;
+            /** @enum {string} */
+            decision: "approve" | "reject" | "return";
+            /** Format: uuid */
+            id: string;
+            onBehalfOfId: string | null;
+            onBehalfOfName: string | null;
+            /** Format: uuid */
+            stepId: string;
+            subjectVersion: number;
+        };
+        /** DecisionCreate */
+        DecisionCreate: {
+            /** @default  */
+            comment: string;
+            /** @enum {string} */
+            decision: "approve" | "reject" | "return";
+            subjectVersion?: number | null;
+        };
+        /** DecisionResult */
+        DecisionResult: {
+            decision: components["schemas"]["Decision"];
+            /** Format: uuid */
+            instanceId: string;
+            /** @enum {string} */
+            instanceStatus: "running" | "approved" | "rejected" | "returned" | "cancelled";
+            /** @enum {string} */
+            stepStatus: "pending" | "approved" | "rejected" | "returned" | "cancelled";
+            /** Format: uuid */
+            subjectId: string;
+            subjectKind: string;
+        };
+        /** Definition */
+        Definition: {
+            body: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            createdByName: string;
+            key: string;
+            source: string;
+            subject: string;
+            type: string;
+            version: number;
+        };
+        /** DefinitionPage */
+        DefinitionPage: {
+            items: components["schemas"]["DefinitionSummary"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** DefinitionSummary */
+        DefinitionSummary: {
+            /** Format: date-time */
+            createdAt: string;
+            key: string;
+            source: string;
+            subject: string;
+            type: string;
+            version: number;
+        };
+        /** Delegation */
+        Delegation: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            delegateId: string;
+            delegateName: string;
+            /** Format: date-time */
+            endsAt: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            startsAt: string;
+            /** Format: uuid */
+            userId: string;
+            userName: string;
+        };
+        /** DelegationCreate */
+        DelegationCreate: {
+            /** Format: uuid */
+            delegateId: string;
+            /** Format: date-time */
+            endsAt: string;
+            /** Format: date-time */
+            startsAt: string;
+        };
+        /** DelegationPage */
+        DelegationPage: {
+            items: components["schemas"]["Delegation"][];
+            nextCursor: string | null;
+            total: number;
+        };
         /** Deletes */
         Deletes: {
             accounts: string[];
             contacts: string[];
             holdings: string[];
             notes: string[];
+        };
+        /** Flag */
+        Flag: {
+            /** @enum {string} */
+            code: "impossible_travel" | "stale_fix" | "clock_skew" | "repeated_coordinates";
+            detail: string;
         };
         /** Health */
         Health: {
@@ -724,6 +1746,104 @@ export interface components {
             updated: number;
             warnings?: string[];
         };
+        /** InboxItem */
+        InboxItem: {
+            definitionKey: string;
+            dueAt: string | null;
+            escalationLevel: number;
+            facts: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            instanceId: string;
+            onBehalfOfId: string | null;
+            overdue: boolean;
+            /** Format: uuid */
+            ownerId: string;
+            ownerName: string;
+            /** Format: uuid */
+            stepId: string;
+            stepLabel: string;
+            stepName: string;
+            /** Format: uuid */
+            subjectId: string;
+            subjectKind: string;
+            subjectVersion: number;
+            title: string;
+            url: string;
+            /** Format: date-time */
+            waitingSince: string;
+            warned: boolean;
+            workflowType: string;
+        };
+        /** InboxPage */
+        InboxPage: {
+            items: components["schemas"]["InboxItem"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** Instance */
+        Instance: {
+            definitionKey: string;
+            definitionVersion: number;
+            endedAt: string | null;
+            facts: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            ownerId: string;
+            stage: number;
+            stages: string[][];
+            /** Format: date-time */
+            startedAt: string;
+            /** @enum {string} */
+            status: "running" | "approved" | "rejected" | "returned" | "cancelled";
+            steps: components["schemas"]["Step"][];
+            /** Format: uuid */
+            subjectId: string;
+            subjectKind: string;
+            subjectVersion: number;
+            title: string;
+            url: string;
+        };
+        /** InstancePage */
+        InstancePage: {
+            items: components["schemas"]["Instance"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** LocationProposal */
+        LocationProposal: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            accuracyM: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            latitude: number;
+            longitude: number;
+            proposedByName: string;
+            /** @enum {string} */
+            status: "pending" | "confirmed" | "rejected";
+            /** Format: uuid */
+            visitId: string;
+        };
+        /** LocationProposalPage */
+        LocationProposalPage: {
+            items: components["schemas"]["LocationProposal"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** LocationSet */
+        LocationSet: {
+            latitude: number;
+            longitude: number;
+            reason: string;
+        };
         /** LoginRequest */
         LoginRequest: {
             password: string;
@@ -736,6 +1856,28 @@ export interface components {
             expiresAt: string;
             token: string;
             user: components["schemas"]["User"];
+        };
+        /** MapCell */
+        MapCell: {
+            accounts: number;
+            boundary: number[][];
+            covered: number;
+            coveredShare: number;
+            h3: string;
+            latitude: number;
+            longitude: number;
+        };
+        /** MapPoint */
+        MapPoint: {
+            /** Format: uuid */
+            accountId: string;
+            lastVisitedOn: string | null;
+            latitude: number;
+            longitude: number;
+            name: string;
+            /** @enum {string} */
+            status: "covered" | "due_soon" | "overdue" | "never";
+            tier: string | null;
         };
         /** Me */
         Me: {
@@ -754,10 +1896,36 @@ export interface components {
         /** MutationResult */
         MutationResult: {
             code?: string | null;
+            conflicts?: {
+                [key: string]: unknown;
+            } | null;
             id: number;
             message?: string | null;
             /** @enum {string} */
             status: "applied" | "skipped" | "rejected";
+        };
+        /** NeglectedAccount */
+        NeglectedAccount: {
+            /** Format: uuid */
+            accountId: string;
+            city: string;
+            code: string;
+            daysOverdue: number | null;
+            lastVisitedOn: string | null;
+            name: string;
+            /** Format: uuid */
+            ownerId: string;
+            ownerName: string;
+            revenue12MCents: number;
+            /** @enum {string} */
+            status: "covered" | "due_soon" | "overdue" | "never";
+            tier: string | null;
+        };
+        /** NeglectedPage */
+        NeglectedPage: {
+            items: components["schemas"]["NeglectedAccount"][];
+            nextCursor: string | null;
+            total: number;
         };
         /** Note */
         Note: {
@@ -783,6 +1951,73 @@ export interface components {
             items: components["schemas"]["Note"][];
             nextCursor: string | null;
             total: number;
+        };
+        /** Opportunity */
+        Opportunity: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            amountCents: number;
+            closedAt: string | null;
+            competitor: string;
+            /** Format: date-time */
+            createdAt: string;
+            expectedClose: string | null;
+            /** Format: uuid */
+            id: string;
+            lostReason: string;
+            name: string;
+            nextStep: string;
+            /** Format: uuid */
+            ownerId: string;
+            ownerName: string;
+            probability: number;
+            productIds: string[];
+            stage: string;
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+            weightedCents: number;
+        };
+        /** OpportunityCreate */
+        OpportunityCreate: {
+            /** Format: uuid */
+            accountId: string;
+            /** @default 0 */
+            amountCents: number;
+            /** @default  */
+            competitor: string;
+            expectedClose?: string | null;
+            id?: string | null;
+            /** @default  */
+            lostReason: string;
+            name: string;
+            /** @default  */
+            nextStep: string;
+            ownerId?: string | null;
+            probability?: number | null;
+            productIds?: string[];
+            /** @default lead */
+            stage: string;
+        };
+        /** OpportunityPage */
+        OpportunityPage: {
+            items: components["schemas"]["Opportunity"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** OpportunityPatch */
+        OpportunityPatch: {
+            amountCents?: number;
+            baseVersion?: number;
+            competitor?: string;
+            expectedClose?: string | null;
+            lostReason?: string;
+            name?: string;
+            nextStep?: string;
+            probability?: number;
+            productIds?: string[];
+            stage?: string;
         };
         /** OrgUnit */
         OrgUnit: {
@@ -838,6 +2073,129 @@ export interface components {
             tier: components["schemas"]["TierExplanation"];
             timeline: components["schemas"]["TimelineItem"][];
         };
+        /** Pipeline */
+        Pipeline: {
+            openAmountCents: number;
+            openCount: number;
+            openWeightedCents: number;
+            stages: components["schemas"]["PipelineStage"][];
+        };
+        /** PipelineStage */
+        PipelineStage: {
+            amountCents: number;
+            count: number;
+            /** @enum {string} */
+            kind: "open" | "won" | "lost";
+            name: string;
+            stage: string;
+            weightedCents: number;
+        };
+        /** Product */
+        Product: {
+            active: boolean;
+            category: string;
+            code: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            listPriceCents: number;
+            maxDiscountBp: number;
+            name: string;
+            unit: string;
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        /** ProductCreate */
+        ProductCreate: {
+            /** @default true */
+            active: boolean;
+            /** @default  */
+            category: string;
+            code: string;
+            id?: string | null;
+            listPriceCents: number;
+            /**
+             * @description 1 bp = 0.01 %; 10000 = 100 %
+             * @default 0
+             */
+            maxDiscountBp: number;
+            name: string;
+            /** @default  */
+            unit: string;
+        };
+        /** ProductPage */
+        ProductPage: {
+            items: components["schemas"]["Product"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** ProductPatch */
+        ProductPatch: {
+            active?: boolean;
+            category?: string;
+            code?: string;
+            listPriceCents?: number;
+            /** @description 1 bp = 0.01 %; 10000 = 100 % */
+            maxDiscountBp?: number;
+            name?: string;
+            unit?: string;
+        };
+        /** Project */
+        Project: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            completedAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            lastStep: string;
+            name: string;
+            notes: string;
+            opportunityId: string | null;
+            /** Format: uuid */
+            ownerId: string;
+            ownerName: string;
+            /** Format: date */
+            startDate: string;
+            /** @enum {string} */
+            state: "active" | "completed" | "cancelled";
+            steps: components["schemas"]["WorkStep"][];
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        /** ProjectCreate */
+        ProjectCreate: {
+            id?: string | null;
+            /** @default  */
+            name: string;
+            /** @default  */
+            notes: string;
+            /** Format: uuid */
+            opportunityId: string;
+            startDate?: string | null;
+        };
+        /** ProjectPage */
+        ProjectPage: {
+            items: components["schemas"]["Project"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** ProposalDecision */
+        ProposalDecision: {
+            /** @default  */
+            comment: string;
+            /** @enum {string} */
+            decision: "confirm" | "reject";
+        };
+        /** PublicKey */
+        PublicKey: {
+            publicKey: string;
+        };
         /** PullRequest */
         PullRequest: {
             /** Format: uuid */
@@ -860,16 +2218,181 @@ export interface components {
                 number
             ][];
         };
+        /** PushDevice */
+        PushDevice: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            lastSuccessAt: string | null;
+            pushService: string;
+            userAgent: string;
+        };
+        /** PushDevicePage */
+        PushDevicePage: {
+            items: components["schemas"]["PushDevice"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** PushPreferences */
+        PushPreferences: {
+            /** @default true */
+            approvals: boolean;
+            /** @default true */
+            assignments: boolean;
+            /** @default false */
+            dailyDigest: boolean;
+            quietHours?: components["schemas"]["QuietHours"] | null;
+            /** @default true */
+            slaWarnings: boolean;
+            /**
+             * @description IANA zone, e.g. Asia/Shanghai
+             * @default Asia/Shanghai
+             */
+            timezone: string;
+        };
         /** PushRequest */
         PushRequest: {
             /** Format: uuid */
             clientId: string;
             mutations: components["schemas"]["Mutation"][];
+            sentAt?: string | null;
         };
         /** PushResponse */
         PushResponse: {
             lastMutationId: number;
             results: components["schemas"]["MutationResult"][];
+        };
+        /** PushSubscriptionCreate */
+        PushSubscriptionCreate: {
+            endpoint: string;
+            expirationTime?: number | null;
+            keys: components["schemas"]["SubscriptionKeys"];
+            /** @default  */
+            userAgent: string;
+        };
+        /** QuietHours */
+        QuietHours: {
+            /** @description HH:MM, 24-hour */
+            end: string;
+            /** @description HH:MM, 24-hour */
+            start: string;
+        };
+        /** Quote */
+        Quote: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            /** Format: date-time */
+            createdAt: string;
+            currency: string;
+            decidedAt: string | null;
+            deepestExcessBp: number;
+            discountBp: number;
+            /** Format: uuid */
+            id: string;
+            lines: components["schemas"]["QuoteLine"][];
+            listTotalCents: number;
+            notes: string;
+            number: string;
+            opportunityId: string | null;
+            /** Format: uuid */
+            ownerId: string;
+            ownerName: string;
+            previousId: string | null;
+            revision: number;
+            /** @enum {string} */
+            state: "draft" | "submitted" | "approved" | "rejected" | "returned" | "sent" | "accepted" | "expired";
+            stateComment: string;
+            submittedAt: string | null;
+            title: string;
+            totalCents: number;
+            /** Format: date-time */
+            updatedAt: string;
+            validUntil: string | null;
+            version: number;
+        };
+        /** QuoteCreate */
+        QuoteCreate: {
+            /** Format: uuid */
+            accountId: string;
+            id?: string | null;
+            lines?: components["schemas"]["QuoteLineIn"][];
+            /** @default  */
+            notes: string;
+            opportunityId?: string | null;
+            /** @default  */
+            title: string;
+            validUntil?: string | null;
+        };
+        /** QuoteLine */
+        QuoteLine: {
+            discountBp: number;
+            discountCents: number;
+            /** Format: uuid */
+            id: string;
+            listPriceCents: number;
+            maxDiscountBp: number;
+            position: number;
+            productCode: string;
+            productId: string | null;
+            productName: string;
+            quantity: number;
+            totalCents: number;
+            unit: string;
+            unitPriceCents: number;
+        };
+        /** QuoteLineIn */
+        QuoteLineIn: {
+            /**
+             * @description 1 bp = 0.01 %; 10000 = 100 %
+             * @default 0
+             */
+            discountBp: number;
+            /** Format: uuid */
+            productId: string;
+            quantity: number;
+            unitPriceCents?: number | null;
+        };
+        /** QuotePage */
+        QuotePage: {
+            items: components["schemas"]["QuoteSummary"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** QuotePatch */
+        QuotePatch: {
+            lines?: components["schemas"]["QuoteLineIn"][];
+            notes?: string;
+            title?: string;
+            validUntil?: string | null;
+        };
+        /** QuoteSummary */
+        QuoteSummary: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            discountBp: number;
+            /** Format: uuid */
+            id: string;
+            number: string;
+            /** Format: uuid */
+            ownerId: string;
+            revision: number;
+            /** @enum {string} */
+            state: "draft" | "submitted" | "approved" | "rejected" | "returned" | "sent" | "accepted" | "expired";
+            title: string;
+            totalCents: number;
+            /** Format: date-time */
+            updatedAt: string;
+            validUntil: string | null;
+        };
+        /** QuoteTransition */
+        QuoteTransition: {
+            /** @enum {string} */
+            action: "submit" | "withdraw" | "reopen" | "send" | "accept" | "expire" | "approve" | "reject" | "return";
+            /** @default  */
+            comment: string;
         };
         /** Rejection */
         Rejection: {
@@ -896,6 +2419,13 @@ export interface components {
         RevenuePut: {
             months: components["schemas"]["RevenueMonth"][];
         };
+        /** ReviewDecision */
+        ReviewDecision: {
+            /** @default  */
+            comment: string;
+            /** @enum {string} */
+            decision: "accept" | "reject";
+        };
         /** RowError */
         RowError: {
             column: string;
@@ -916,6 +2446,65 @@ export interface components {
             totalCents: number;
             windowEnd: string;
             windowStart: string;
+        };
+        /** Stage */
+        Stage: {
+            key: string;
+            /** @enum {string} */
+            kind: "open" | "won" | "lost";
+            name: string;
+            nameZh: string;
+            position: number;
+            probability: number;
+        };
+        /** StagePut */
+        StagePut: {
+            /**
+             * @default open
+             * @enum {string}
+             */
+            kind: "open" | "won" | "lost";
+            name: string;
+            /** @default  */
+            nameZh: string;
+            /** @default 0 */
+            position: number;
+            probability: number;
+        };
+        /** Step */
+        Step: {
+            /** Format: date-time */
+            activatedAt: string;
+            approvals: number;
+            completedAt: string | null;
+            deciders: components["schemas"]["Decider"][];
+            decisions: components["schemas"]["Decision"][];
+            dueAt: string | null;
+            escalationLevel: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            instanceId: string;
+            label: string;
+            name: string;
+            needed: number;
+            quorum: string;
+            stage: number;
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected" | "returned" | "cancelled";
+            warnAt: string | null;
+            warned: boolean;
+        };
+        /** StepDetail */
+        StepDetail: {
+            canDecide: boolean;
+            instance: components["schemas"]["Instance"];
+            step: components["schemas"]["Step"];
+        };
+        /** SubscriptionKeys */
+        SubscriptionKeys: {
+            auth: string;
+            p256dh: string;
         };
         /** TierExplanation */
         TierExplanation: {
@@ -1008,6 +2597,125 @@ export interface components {
             password?: string;
             phone?: string | null;
             role?: "rep" | "manager" | "director" | "hq_admin";
+        };
+        /** Visit */
+        Visit: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            accuracyM: number | null;
+            /** Format: date-time */
+            checkedInAt: string;
+            checkedOutAt: string | null;
+            clockSkewS: number;
+            contactIds: string[];
+            countsForCoverage: boolean;
+            /** Format: date-time */
+            deviceAt: string;
+            distanceM: number | null;
+            durationS: number | null;
+            fixAt: string | null;
+            flags: components["schemas"]["Flag"][];
+            followUpDate: string | null;
+            hasPhoto: boolean;
+            /** Format: uuid */
+            id: string;
+            latitude: number | null;
+            longitude: number | null;
+            nextStep: string;
+            notes: string;
+            outcome: string;
+            photoSha256: string | null;
+            planId: string | null;
+            purpose: string;
+            /** Format: date-time */
+            receivedAt: string;
+            reviewComment: string;
+            reviewedAt: string | null;
+            reviewedByName: string | null;
+            /** @enum {string} */
+            reviewStatus: "none" | "pending" | "accepted" | "rejected";
+            /** Format: uuid */
+            userId: string;
+            userName: string;
+            /** @enum {string} */
+            verdict: "verified" | "out_of_range" | "low_accuracy" | "unverified";
+        };
+        /** VisitLogPut */
+        VisitLogPut: {
+            contactIds?: string[];
+            followUpDate?: string | null;
+            /** @default  */
+            nextStep: string;
+            /** @default  */
+            notes: string;
+            /** @default  */
+            outcome: string;
+            /** @default  */
+            purpose: string;
+        };
+        /** VisitPage */
+        VisitPage: {
+            items: components["schemas"]["Visit"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** VisitPlan */
+        VisitPlan: {
+            accountAddress: string;
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            accountTier: string | null;
+            /** Format: date */
+            date: string;
+            distanceM?: number | null;
+            /** Format: uuid */
+            id: string;
+            latitude: number | null;
+            longitude: number | null;
+            /** Format: uuid */
+            ownerId: string;
+            ownerName: string;
+            purpose: string;
+            /** @enum {string} */
+            status: "planned" | "done" | "missed" | "cancelled";
+            visitId: string | null;
+        };
+        /** VisitPlanCreate */
+        VisitPlanCreate: {
+            /** Format: uuid */
+            accountId: string;
+            /** Format: date */
+            date: string;
+            id?: string | null;
+            ownerId?: string | null;
+            /** @default  */
+            purpose: string;
+        };
+        /** VisitPlanPage */
+        VisitPlanPage: {
+            items: components["schemas"]["VisitPlan"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** VisitPlanPatch */
+        VisitPlanPatch: {
+            cancelled?: boolean;
+            date?: string;
+            purpose?: string;
+        };
+        /** WorkStep */
+        WorkStep: {
+            completedAt: string | null;
+            dueAt: string | null;
+            /** Format: uuid */
+            id: string;
+            label: string;
+            name: string;
+            overdue: boolean;
+            status: string;
+            warnAt: string | null;
         };
     };
     responses: never;
@@ -1594,6 +3302,47 @@ export interface operations {
             };
         };
     };
+    ApiAccountsAccountIdLocationSetLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocationSet"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiAccountsAccountIdNotesListNotes: {
         parameters: {
             query?: {
@@ -1886,6 +3635,130 @@ export interface operations {
             };
         };
     };
+    ApiApprovalsInbox: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                kind?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiApprovalsStepIdGetStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                step_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiApprovalsStepIdDecisionDecide: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Required: a new value for each decision; repeating it repeats the first answer. */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                step_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionCreate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiAuthLoginLogin: {
         parameters: {
             query?: never;
@@ -1945,6 +3818,414 @@ export interface operations {
             };
         };
     };
+    ApiCasesListCases: {
+        parameters: {
+            query?: {
+                /** @description The customer */
+                accountId?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description only open cases past their SLA */
+                overdue?: boolean;
+                /** @description The account manager */
+                ownerId?: string | null;
+                priority?: "urgent" | "high" | "normal" | "low" | null;
+                state?: "open" | "in_progress" | "resolved" | "cancelled" | null;
+                type?: "complaint" | "fault" | "service_request" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CasePage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCasesCreateCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCasesCaseIdGetCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCheckinsCheckIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckinCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCoverageCoverage: {
+        parameters: {
+            query?: {
+                groupBy?: "rep" | "team" | "city" | "province" | "hq";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoverageReport"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCoverageMapCoverageMap: {
+        parameters: {
+            query: {
+                /** @description minLon,minLat,maxLon,maxLat */
+                bbox: string;
+                /** @description a team, city or province */
+                orgUnitId?: string | null;
+                status?: "covered" | "due_soon" | "overdue" | "never" | null;
+                tier?: "A" | "B" | "C" | null;
+                zoom: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoverageMap"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCoverageNeglectedNeglected: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description a team, city or province */
+                orgUnitId?: string | null;
+                ownerId?: string | null;
+                tier?: "A" | "B" | "C" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NeglectedPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiDelegationsListDelegations: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DelegationPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiDelegationsCreateDelegation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delegation"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiDelegationsDelegationIdDeleteDelegation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delegation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiImportsImportCsv: {
         parameters: {
             query: {
@@ -1985,6 +4266,90 @@ export interface operations {
             };
         };
     };
+    ApiLocationProposalsListProposals: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                status?: "pending" | "confirmed" | "rejected" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationProposalPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiLocationProposalsProposalIdDecisionDecide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalDecision"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationProposal"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiMeMe: {
         parameters: {
             query?: never;
@@ -2001,6 +4366,273 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    ApiOpportunitiesListOpportunities: {
+        parameters: {
+            query?: {
+                accountId?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                openOnly?: boolean;
+                /** @description Accounts owned in this team or region */
+                orgUnitId?: string | null;
+                /** @description Accounts owned by this rep */
+                ownerId?: string | null;
+                stage?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpportunityPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOpportunitiesCreateOpportunity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpportunityCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Opportunity"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOpportunitiesOpportunityIdGetOpportunity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                opportunity_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Opportunity"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOpportunitiesOpportunityIdUpdateOpportunity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                opportunity_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpportunityPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Opportunity"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOpportunitiesPipelinePipeline: {
+        parameters: {
+            query?: {
+                /** @description Accounts owned in this team or region */
+                orgUnitId?: string | null;
+                /** @description Accounts owned by this rep */
+                ownerId?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOpportunitiesStagesListStages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stage"][];
+                };
+            };
+        };
+    };
+    ApiOpportunitiesStagesKeyPutStage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StagePut"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
@@ -2181,6 +4813,773 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrgUnit"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiProductsListProducts: {
+        parameters: {
+            query?: {
+                /** @description false: retired products; omit: sold ones */
+                active?: boolean | null;
+                category?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiProductsCreateProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiProductsProductIdGetProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                product_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiProductsProductIdUpdateProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                product_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiProjectsSearchProjects: {
+        parameters: {
+            query?: {
+                /** @description The customer */
+                accountId?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description The account manager */
+                ownerId?: string | null;
+                /** @description Project or customer name */
+                q?: string | null;
+                startFrom?: string | null;
+                startTo?: string | null;
+                state?: "active" | "completed" | "cancelled" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiProjectsCreateProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiProjectsProjectIdGetProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiPushPreferencesGetPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushPreferences"];
+                };
+            };
+        };
+    };
+    ApiPushPreferencesPutPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushPreferences"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushPreferences"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiPushPublicKeyPublicKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicKey"];
+                };
+            };
+        };
+    };
+    ApiPushSubscriptionsListSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushDevicePage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiPushSubscriptionsRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushSubscriptionCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushDevice"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiPushSubscriptionsSubscriptionIdUnsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiQuotesListQuotes: {
+        parameters: {
+            query?: {
+                accountId?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Q-2026-00001 */
+                number?: string | null;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description Accounts owned by this rep */
+                ownerId?: string | null;
+                state?: "draft" | "submitted" | "approved" | "rejected" | "returned" | "sent" | "accepted" | "expired" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotePage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiQuotesCreateQuote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuoteCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiQuotesQuoteIdGetQuote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiQuotesQuoteIdUpdateQuote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotePatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiQuotesQuoteIdPrintPrintQuote: {
+        parameters: {
+            query?: {
+                lang?: "zh-CN" | "en" | null;
+            };
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiQuotesQuoteIdRevisionsRevise: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiQuotesQuoteIdTransitionsTransition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuoteTransition"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2485,6 +5884,678 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitPlansListPlans: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description first day (YYYY-MM-DD) */
+                from?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                ownerId?: string | null;
+                status?: "planned" | "done" | "missed" | "cancelled" | null;
+                /** @description last day (YYYY-MM-DD) */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitPlanPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitPlansCreatePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitPlanCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitPlan"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitPlansPlanIdUpdatePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitPlanPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitPlan"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitPlansDayDayPlan: {
+        parameters: {
+            query?: {
+                date?: string | null;
+                /** @description your latitude */
+                lat?: number | null;
+                /** @description your longitude */
+                lon?: number | null;
+                order?: "planned" | "nearest" | "route";
+                ownerId?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DayPlan"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitsListVisits: {
+        parameters: {
+            query?: {
+                accountId?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description first day (YYYY-MM-DD) */
+                from?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description last day (YYYY-MM-DD) */
+                to?: string | null;
+                userId?: string | null;
+                verdict?: "verified" | "out_of_range" | "low_accuracy" | "unverified" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitsVisitIdGetVisit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitsVisitIdCheckoutCheckOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutCreate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitsVisitIdLogPutLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitLogPut"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitsVisitIdPhotoGetPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description File Download */
+            200: {
+                headers: {
+                    "cache-control"?: string;
+                    /** @description File size in bytes */
+                    "content-length"?: string;
+                    /** @description Entity tag */
+                    etag?: string;
+                    /** @description Last modified data-time in RFC 2822 format */
+                    "last-modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "": string;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitsVisitIdPhotoPutPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitsVisitIdReviewReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewDecision"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiVisitsReviewReviewQueue: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWorkflowDefinitionsListDefinitions: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefinitionPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWorkflowDefinitionsKeyGetDefinition: {
+        parameters: {
+            query?: {
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Definition"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWorkflowDefinitionsKeyPutDefinition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Definition"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWorkflowInstancesHistory: {
+        parameters: {
+            query: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                subjectId: string;
+                /** @description quote, case, project ... */
+                subjectKind: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstancePage"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

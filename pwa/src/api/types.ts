@@ -55,3 +55,31 @@ export interface Problem {
   field?: string;
   errors?: { field?: string; message?: string }[];
 }
+
+// ---------------------------------------------------------------- field work (visits, plans, coverage)
+// backend/fieldcrm/visits/schemas.py
+
+export type Visit = Schemas['Visit'];
+export type VisitPage = Schemas['VisitPage'];
+export type Flag = Schemas['Flag'];
+export type Verdict = Visit['verdict'];
+export type FlagCode = Flag['code'];
+export type ReviewStatus = Visit['reviewStatus'];
+export type VisitPlan = Schemas['VisitPlan'];
+export type VisitPlanPage = Schemas['VisitPlanPage'];
+export type PlanStatus = VisitPlan['status'];
+export type DayPlan = Schemas['DayPlan'];
+export type PlanOrder = DayPlan['order'];
+export type LocationProposal = Schemas['LocationProposal'];
+export type LocationProposalPage = Schemas['LocationProposalPage'];
+export type CoverageRow = Schemas['CoverageRow'];
+export type CoverageReport = Schemas['CoverageReport'];
+export type CoverageGroupBy = CoverageReport['groupBy'];
+export type NeglectedAccount = Schemas['NeglectedAccount'];
+export type NeglectedPage = Schemas['NeglectedPage'];
+export type MapCell = Schemas['MapCell'];
+export type MapPoint = Schemas['MapPoint'];
+export type CoverageMap = Schemas['CoverageMap'];
+export type CoverageStatus = MapPoint['status'];
+
+export const COVERAGE_STATUSES: readonly CoverageStatus[] = ['covered', 'due_soon', 'overdue', 'never'];

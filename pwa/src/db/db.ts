@@ -2,11 +2,12 @@
 // the outbox. The schema is versioned: add a step to `upgrade` for each new version, never edit
 // an old one, so an installed app carries its queued changes across any update.
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
-import type { Account, Contact, Holding, Note, TimelineItem, AccountRef } from '../api/types';
+import type { Account, Contact, Holding, Note, TimelineItem, AccountRef, Visit, VisitPlan } from '../api/types';
 import type { Mutation } from '../sync/mutations';
+import type { LocalOpportunity, LocalQuote } from '../sales/types';
 
 export const DB_NAME = 'fieldcrm';
-export const DB_VERSION = 1;
+export const DB_VERSION = 3;
 
 /** What a row with local changes carries beside the server's fields. */
 export interface LocalState<T> {
@@ -34,6 +35,8 @@ export interface RejectedMutation {
   code: string;
   message: string;
   conflicts?: Record<string, { yours: unknown; server: unknown }> | undefined;
+  /** the server applied it, but not as sent (an opportunity's guarded field kept, a quote edit kept as a new revision) */
+  applied?: boolean;
   rejectedAt: string;
 }
 
@@ -47,6 +50,37 @@ export interface AccountExtras {
   memberCount: number;
 }
 
+/**
+ * A visit on this device: the server's copy, or the device's own record of a check-in the server
+ * has not judged yet (`verdict: 'pending'`). `_stale`: the server has the device's changes but the
+ * copy here is still the device's guess; it is fetched again (GET /api/visits/{id}).
+ */
+export type LocalVisit = Omit<Visit, 'verdict'> & {
+  verdict: Visit['verdict'] | 'pending';
+  _pending?: boolean;
+  /** made on this device; the server has not confirmed it yet */
+  _local?: boolean;
+  _stale?: boolean;
+};
+
+/** A planned visit: the server's copy (cached for offline reading) or one planned here. */
+export type LocalPlan = VisitPlan & { _pending?: boolean; _base?: VisitPlan | null; /** position in the planned order */ _seq?: number };
+
+/** A visit photo waiting for upload (kept until the server has the visit and a network). */
+export interface PendingPhoto {
+  visitId: string;
+  blob: Blob;
+  type: string;
+  addedAt: string;
+}
+
+/** Server answers kept for offline reading: `{key, at, data}` (e.g. `day:2026-11-24`). */
+export interface CacheRow {
+  key: string;
+  at: string;
+  data: unknown;
+}
+
 export interface FieldcrmDB extends DBSchema {
   meta: { key: string; value: unknown };
   accounts: { key: string; value: LocalAccount; indexes: { byParent: string } };
@@ -57,6 +91,12 @@ export interface FieldcrmDB extends DBSchema {
   outbox: { key: number; value: Mutation };
   rejected: { key: number; value: RejectedMutation };
   extras: { key: string; value: AccountExtras };
+  visits: { key: string; value: LocalVisit; indexes: { byAccount: string } };
+  plans: { key: string; value: LocalPlan; indexes: { byDate: string } };
+  photos: { key: string; value: PendingPhoto };
+  cache: { key: string; value: CacheRow };
+  opportunities: { key: string; value: LocalOpportunity; indexes: { byAccount: string } };
+  quotes: { key: string; value: LocalQuote; indexes: { byAccount: string } };
 }
 
 export type AppDB = IDBPDatabase<FieldcrmDB>;
@@ -65,7 +105,11 @@ export type Tx<S extends Store[] = Store[]> = IDBPTransaction<FieldcrmDB, S, 're
 
 /** The stores that hold server data (cleared by a reset). */
 export const DATA_STORES = ['accounts', 'contacts', 'holdings', 'notes', 'revenue', 'extras'] as const;
-export const ALL_STORES = ['meta', ...DATA_STORES, 'outbox', 'rejected'] as const;
+/** Field work: not in the sync feed yet (fetched and cached when online), so a pull's reset keeps them. */
+export const VISIT_STORES = ['visits', 'plans', 'photos', 'cache'] as const;
+/** Selling (v3): not in the sync feed either; fetched when online, kept for offline reading, changed through the outbox. */
+export const SALES_STORES = ['opportunities', 'quotes'] as const;
+export const ALL_STORES = ['meta', ...DATA_STORES, 'outbox', 'rejected', ...VISIT_STORES, ...SALES_STORES] as const;
 
 export interface OpenOptions {
   name?: string;
@@ -87,7 +131,17 @@ export function openAppDb(options: OpenOptions = {}): Promise<AppDB> {
         db.createObjectStore('rejected', { keyPath: 'key', autoIncrement: true });
         db.createObjectStore('extras', { keyPath: 'accountId' });
       }
-      // Version 2 and later: add `if (oldVersion < 2) { … }` here, moving data as needed.
+      if (oldVersion < 2) {
+        db.createObjectStore('visits', { keyPath: 'id' }).createIndex('byAccount', 'accountId');
+        db.createObjectStore('plans', { keyPath: 'id' }).createIndex('byDate', 'date');
+        db.createObjectStore('photos', { keyPath: 'visitId' });
+        db.createObjectStore('cache', { keyPath: 'key' });
+      }
+      if (oldVersion < 3) {
+        db.createObjectStore('opportunities', { keyPath: 'id' }).createIndex('byAccount', 'accountId');
+        db.createObjectStore('quotes', { keyPath: 'id' }).createIndex('byAccount', 'accountId');
+      }
+      // Version 4 and later: add `if (oldVersion < 4) { … }` here, moving data as needed.
     },
     blocking() {
       options.onBlocking?.();

@@ -208,6 +208,9 @@ export class SyncEngine {
       if (batch.length === 0) return null;
       const result = await this.api.post<PushResponse>('/api/sync/push', {
         clientId,
+        // The device's clock as the request leaves: with each mutation's capturedAt the server
+        // tells how long it waited offline and whether the device's clock is off.
+        sentAt: new Date(this.now()).toISOString(),
         mutations: batch.map(({ id, name, args, capturedAt }) => ({ id, name, args, capturedAt })),
       });
       if (!result.ok) return this.fail(result);
@@ -266,6 +269,10 @@ export class SyncEngine {
           rejectedAt: at,
         };
         await rejectedStore.add(record);
+      } else if (r.conflicts) {
+        // Applied, but not as sent (an opportunity's guarded field kept by the server, a quote edit
+        // kept as a new revision): listed with the rejections so the person sees it and picks.
+        await rejectedStore.add({ mutation: m, code: r.code ?? 'conflict', message: r.message ?? '', conflicts: r.conflicts, rejectedAt: at, applied: true });
       }
     }
     for (const m of rejected) await rollBack(tx, m);

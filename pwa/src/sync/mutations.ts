@@ -1,13 +1,17 @@
 // The mutations of docs/sync.md, and what each one does to the local copy: applied optimistically
 // (in the transaction that queues it), replayed over fresh server rows until the server has it,
 // and rolled back when the server rejects it.
-import type { Account, Contact, DecisionRole } from '../api/types';
-import type { LocalAccount, LocalContact, LocalNote, Tx } from '../db/db';
+import type { Account, Contact, DecisionRole, VisitPlan } from '../api/types';
+import type { LocalAccount, LocalContact, LocalNote, LocalPlan, LocalVisit, Tx } from '../db/db';
+import { todayIso } from '../db/local';
+import { distanceM } from '../visits/geo';
+import { applySales, isSales, rollBackSales, salesAccountOf, salesRowKey, settleSales, type SalesMutationArgs } from '../sales/mutations';
 
 export type AccountChanges = Partial<Pick<Account, 'name' | 'industry' | 'address' | 'city' | 'status' | 'memberLines' | 'notes'>>;
 export type ContactChanges = Partial<Pick<Contact, 'name' | 'title' | 'phones' | 'email' | 'decisionRole' | 'notes'>>;
 
-export interface MutationArgs {
+/** Selling's mutations (opportunity.*, quote.*, approval.decide) live in src/sales/mutations.ts. */
+export interface MutationArgs extends SalesMutationArgs {
   'account.update': { id: string; baseVersion: number; changes: AccountChanges };
   'account.note': { id: string; accountId: string; text: string };
   'contact.create': {
@@ -22,6 +26,28 @@ export interface MutationArgs {
   };
   'contact.update': { id: string; accountId: string; baseVersion: number; changes: ContactChanges };
   'contact.delete': { id: string; accountId: string };
+  /** capturedAt is the device's time of the check-in; the push carries sentAt; the server judges. */
+  'visit.checkin': {
+    id: string;
+    accountId: string;
+    planId?: string | null;
+    latitude?: number | null;
+    longitude?: number | null;
+    accuracyM?: number | null;
+    fixAt?: string | null;
+  };
+  'visit.checkout': { visitId: string; latitude?: number | null; longitude?: number | null; accuracyM?: number | null };
+  'visit.log': {
+    visitId: string;
+    purpose: string;
+    outcome: string;
+    contactIds: string[];
+    notes: string;
+    nextStep: string;
+    followUpDate: string | null;
+  };
+  'plan.create': { id: string; accountId: string; date: string; purpose: string; ownerId?: string | null };
+  'plan.update': { id: string; date?: string; purpose?: string; cancelled?: boolean };
 }
 
 export type MutationName = keyof MutationArgs;
@@ -42,11 +68,20 @@ export interface Author {
 
 /** The row a mutation changes, as "store:id". */
 export function rowKey(m: Mutation | NewMutation): string {
+  if (isSales(m)) return salesRowKey(m);
   switch (m.name) {
     case 'account.update':
       return `accounts:${m.args.id}`;
     case 'account.note':
       return `notes:${m.args.id}`;
+    case 'visit.checkin':
+      return `visits:${m.args.id}`;
+    case 'visit.checkout':
+    case 'visit.log':
+      return `visits:${m.args.visitId}`;
+    case 'plan.create':
+    case 'plan.update':
+      return `plans:${m.args.id}`;
     default:
       return `contacts:${m.args.id}`;
   }
@@ -54,12 +89,81 @@ export function rowKey(m: Mutation | NewMutation): string {
 
 /** The rows whose arrival from the server must replay this mutation. */
 export function replayKeys(m: Mutation): string[] {
-  return m.name === 'account.update' ? [rowKey(m)] : [rowKey(m), `accounts:${m.args.accountId}`];
+  if (isSales(m)) return [salesRowKey(m)];
+  switch (m.name) {
+    case 'account.update':
+    case 'visit.checkin':
+    case 'visit.checkout':
+    case 'visit.log':
+    case 'plan.create':
+    case 'plan.update':
+      return [rowKey(m)];
+    default:
+      return [rowKey(m), `accounts:${m.args.accountId}`];
+  }
 }
 
-/** The account a mutation concerns. */
+/** The account a mutation concerns ('' when the mutation does not say: a visit's check-out or log, a plan's change). */
 export function accountOf(m: Mutation | NewMutation): string {
-  return m.name === 'account.update' ? m.args.id : m.args.accountId;
+  if (isSales(m)) return salesAccountOf(m);
+  switch (m.name) {
+    case 'account.update':
+      return m.args.id;
+    case 'visit.checkout':
+    case 'visit.log':
+    case 'plan.update':
+      return '';
+    default:
+      return m.args.accountId;
+  }
+}
+
+/** Seconds from check-in to check-out (never negative). */
+export function durationSeconds(checkedInAt: string, checkedOutAt: string): number {
+  return Math.max(0, Math.round((Date.parse(checkedOutAt) - Date.parse(checkedInAt)) / 1000));
+}
+
+/** The device's record of a check-in until the server's verdict arrives. */
+export function localVisit(args: MutationArgs['visit.checkin'], capturedAt: string, account: Pick<Account, 'name' | 'latitude' | 'longitude'> | undefined, author: Author | null): LocalVisit {
+  const lat = args.latitude ?? null;
+  const lon = args.longitude ?? null;
+  const hasBoth = lat !== null && lon !== null && account?.latitude != null && account.longitude != null;
+  return {
+    id: args.id,
+    accountId: args.accountId,
+    accountName: account?.name ?? '',
+    userId: author?.id ?? '',
+    userName: author?.name ?? '',
+    planId: args.planId ?? null,
+    latitude: lat,
+    longitude: lon,
+    accuracyM: args.accuracyM ?? null,
+    fixAt: args.fixAt ?? null,
+    deviceAt: capturedAt,
+    receivedAt: capturedAt,
+    checkedInAt: capturedAt,
+    clockSkewS: 0,
+    distanceM: hasBoth ? Math.round(distanceM(lat, lon, account.latitude!, account.longitude!)) : null,
+    verdict: 'pending',
+    flags: [],
+    countsForCoverage: false,
+    reviewStatus: 'none',
+    reviewComment: '',
+    reviewedByName: null,
+    reviewedAt: null,
+    checkedOutAt: null,
+    durationS: null,
+    purpose: '',
+    outcome: '',
+    contactIds: [],
+    notes: '',
+    nextStep: '',
+    followUpDate: null,
+    hasPhoto: false,
+    photoSha256: null,
+    _pending: true,
+    _local: true,
+  };
 }
 
 type WithLocal = { _pending?: boolean; _base?: unknown; _deleted?: boolean; _s?: string };
@@ -93,6 +197,7 @@ export async function refreshSearch(tx: Tx, accountId: string): Promise<void> {
 
 /** Apply a mutation to the local copy. Idempotent: replaying it over its own result changes nothing. */
 export async function applyOptimistic(tx: Tx, m: Mutation, author: Author | null): Promise<void> {
+  if (isSales(m)) return applySales(tx, m, author);
   switch (m.name) {
     case 'account.update': {
       const store = tx.objectStore('accounts');
@@ -161,11 +266,86 @@ export async function applyOptimistic(tx: Tx, m: Mutation, author: Author | null
       await refreshSearch(tx, row.accountId);
       return;
     }
+    case 'visit.checkin': {
+      const store = tx.objectStore('visits');
+      if (await store.get(m.args.id)) return; // made here already, or the server's copy is here
+      const account = await tx.objectStore('accounts').get(m.args.accountId);
+      await store.put(localVisit(m.args, m.capturedAt, account, author));
+      // The plan it fulfils: the one named, else (as the server decides) that day's open plan for the account.
+      const plans = tx.objectStore('plans');
+      let plan = m.args.planId ? await plans.get(m.args.planId) : undefined;
+      if (!m.args.planId) {
+        const day = todayIso(new Date(m.capturedAt));
+        plan = (await plans.index('byDate').getAll(day))
+          .filter((p) => p.accountId === m.args.accountId && p.status === 'planned' && (!author || p.ownerId === author.id))
+          .sort((x, y) => (x._seq ?? 0) - (y._seq ?? 0))[0];
+      }
+      if (plan && plan.status !== 'done') await plans.put({ ...plan, status: 'done', visitId: m.args.id });
+      return;
+    }
+    case 'visit.checkout': {
+      const store = tx.objectStore('visits');
+      const row = await store.get(m.args.visitId);
+      if (!row || (row.checkedOutAt && !row._pending)) return; // the server's check-out stands
+      row.checkedOutAt = m.capturedAt;
+      row.durationS = durationSeconds(row.checkedInAt, m.capturedAt);
+      row._pending = true;
+      await store.put(row);
+      return;
+    }
+    case 'visit.log': {
+      const store = tx.objectStore('visits');
+      const row = await store.get(m.args.visitId);
+      if (!row) return;
+      const { purpose, outcome, contactIds, notes, nextStep, followUpDate } = m.args;
+      Object.assign(row, { purpose, outcome, contactIds: [...contactIds], notes, nextStep, followUpDate });
+      row._pending = true;
+      await store.put(row);
+      return;
+    }
+    case 'plan.create': {
+      const store = tx.objectStore('plans');
+      if (await store.get(m.args.id)) return;
+      const account = await tx.objectStore('accounts').get(m.args.accountId);
+      const plan: LocalPlan = {
+        id: m.args.id,
+        accountId: m.args.accountId,
+        accountName: account?.name ?? '',
+        accountAddress: account?.address ?? '',
+        accountTier: account?.tier ?? null,
+        latitude: account?.latitude ?? null,
+        longitude: account?.longitude ?? null,
+        ownerId: m.args.ownerId ?? author?.id ?? '',
+        ownerName: author?.name ?? '',
+        date: m.args.date,
+        purpose: m.args.purpose,
+        status: 'planned',
+        visitId: null,
+        _seq: Date.parse(m.capturedAt),
+        _pending: true,
+        _base: null,
+      };
+      await store.put(plan);
+      return;
+    }
+    case 'plan.update': {
+      const store = tx.objectStore('plans');
+      const row = await store.get(m.args.id);
+      if (!row) return;
+      if (row._base === undefined) row._base = serverCopy<VisitPlan>(row);
+      if (m.args.date !== undefined) row.date = m.args.date;
+      if (m.args.purpose !== undefined) row.purpose = m.args.purpose;
+      if (m.args.cancelled !== undefined) row.status = m.args.cancelled ? 'cancelled' : 'planned';
+      row._pending = true;
+      await store.put(row);
+      return;
+    }
   }
 }
 
 /** Put back the server's copy of the row a rejected mutation changed (or drop a row made here). */
 export async function rollBack(tx: Tx, m: Mutation): Promise<void> {
+  if (isSales(m)) return rollBackSales(tx, m);
   switch (m.name) {
     case 'account.update': {
       const store = tx.objectStore('accounts');
@@ -191,6 +371,37 @@ export async function rollBack(tx: Tx, m: Mutation): Promise<void> {
       if (row._base === null) await store.delete(row.id);
       else await store.put({ ...row._base });
       await refreshSearch(tx, m.args.accountId);
+      return;
+    }
+    case 'visit.checkin': {
+      const store = tx.objectStore('visits');
+      const row = await store.get(m.args.id);
+      if (row?._local) await store.delete(m.args.id);
+      // The plan it marked done is open again (in the server's copy kept under a queued change too).
+      const plans = tx.objectStore('plans');
+      for (const plan of await plans.getAll()) {
+        if (plan.visitId !== m.args.id) continue;
+        const reopened = { ...plan, status: 'planned' as const, visitId: null };
+        if (plan._base && plan._base.visitId === m.args.id) reopened._base = { ...plan._base, status: 'planned', visitId: null };
+        await plans.put(reopened);
+      }
+      return;
+    }
+    case 'visit.checkout':
+    case 'visit.log': {
+      // The server's copy is fetched again (the device's guess of it is wrong).
+      const store = tx.objectStore('visits');
+      const row = await store.get(m.args.visitId);
+      if (row) await store.put({ ...row, _stale: true });
+      return;
+    }
+    case 'plan.create':
+    case 'plan.update': {
+      const store = tx.objectStore('plans');
+      const row = await store.get(m.args.id);
+      if (!row || row._base === undefined) return;
+      if (row._base === null) await store.delete(row.id);
+      else await store.put({ ...row._base, _seq: row._seq });
       return;
     }
     default:
@@ -233,6 +444,22 @@ export async function settle(tx: Tx, keys: Iterable<string>): Promise<void> {
         delete row._base;
         await contacts.put(row);
       }
+    } else if (store === 'visits') {
+      // The server has it now; its verdict comes with GET /api/visits/{id} (see visits/store.ts).
+      const row = await tx.objectStore('visits').get(id);
+      if (row && (row._pending || row._local)) {
+        delete row._pending;
+        delete row._local;
+        row._stale = true;
+        await tx.objectStore('visits').put(row);
+      }
+    } else if (store === 'plans') {
+      const row = await tx.objectStore('plans').get(id);
+      if (row && (row._pending || row._base !== undefined)) {
+        delete row._pending;
+        delete row._base;
+        await tx.objectStore('plans').put(row);
+      }
     } else if (store === 'notes') {
       const row = await tx.objectStore('notes').get(id);
       if (row && (row._pending || row._base !== undefined)) {
@@ -240,6 +467,8 @@ export async function settle(tx: Tx, keys: Iterable<string>): Promise<void> {
         delete row._base;
         await tx.objectStore('notes').put(row);
       }
+    } else {
+      await settleSales(tx, store, id);
     }
   }
 }

@@ -12,6 +12,16 @@ import { contactFormScreen } from './screens/contact-form';
 import { loginScreen } from './screens/login';
 import { rejectedScreen } from './screens/rejected';
 import { settingsScreen } from './screens/settings';
+import { notificationsScreen } from '../push/screen';
+import { todayScreen } from './screens/today';
+import { planFormScreen } from './screens/plan-form';
+import { checkinScreen } from './screens/checkin';
+import { visitScreen } from './screens/visitlog';
+import { reviewScreen } from './screens/review';
+import { coverageScreen } from './screens/coverage';
+import { tabBar } from './screens/tabbar';
+import { salesScreen } from '../sales/lazy';
+import { salesHref } from '../sales/href';
 
 export interface Screen {
   el: HTMLElement;
@@ -38,12 +48,28 @@ function factory(route: Route): ScreenFactory {
     case 'contact-new':
     case 'contact-edit':
       return contactFormScreen;
+    case 'today':
+      return todayScreen;
+    case 'plan-new':
+      return planFormScreen;
+    case 'checkin':
+      return checkinScreen;
+    case 'visit':
+      return visitScreen;
+    case 'review':
+      return reviewScreen;
+    case 'coverage':
+      return coverageScreen;
     case 'rejected':
       return rejectedScreen;
     case 'settings':
       return settingsScreen;
+    case 'notifications':
+      return notificationsScreen;
     case 'login':
       return loginScreen;
+    case 'sales':
+      return salesScreen;
   }
 }
 
@@ -52,14 +78,16 @@ export function mountShell(root: HTMLElement, app: App): void {
   const title = h('h1', { class: 'topbar-title', testid: 'screen-title' });
   const homeLink = h('a', { class: 'topbar-link', testid: 'nav-accounts', href: href.accounts() });
   const settingsLink = h('a', { class: 'topbar-link topbar-icon', testid: 'nav-settings', href: href.settings() }, '⚙');
-  const topbar = h('header', { class: 'topbar' }, back, title, h('nav', { class: 'topbar-nav' }, homeLink, settingsLink));
+  const salesLink = h('a', { class: 'topbar-link', testid: 'nav-sales', href: salesHref.hub() });
+  const topbar = h('header', { class: 'topbar' }, back, title, h('nav', { class: 'topbar-nav' }, homeLink, salesLink, settingsLink));
 
   const updateText = h('span');
   const updateButton = h('button', { type: 'button', class: 'btn btn-small', testid: 'update-apply', onclick: () => app.updates?.apply() });
   const banner = h('div', { class: 'update-banner', testid: 'update-banner', role: 'alert', hidden: true }, updateText, updateButton);
   const toast = h('div', { class: 'toast', testid: 'toast', role: 'status', hidden: true });
   const main = h('main', { class: 'main', testid: 'main' });
-  clear(root, topbar, statusBar(app), banner, main, toast);
+  const tabs = tabBar(app);
+  clear(root, topbar, statusBar(app), banner, main, tabs.el, toast);
 
   let current: Screen | null = null;
   let showingLogin = false;
@@ -69,6 +97,7 @@ export function mountShell(root: HTMLElement, app: App): void {
     back.textContent = `‹ ${t('nav.back')}`;
     back.setAttribute('aria-label', t('nav.back'));
     homeLink.textContent = t('nav.accounts');
+    salesLink.textContent = t('nav.sales');
     settingsLink.setAttribute('aria-label', t('nav.settings'));
     settingsLink.title = t('nav.settings');
     updateText.textContent = t('update.ready');
@@ -100,6 +129,7 @@ export function mountShell(root: HTMLElement, app: App): void {
     homeLink.hidden = !app.me || route.name === 'accounts' || screen.back === href.accounts();
     if (screen.back) back.setAttribute('href', screen.back);
     main.classList.toggle('main-fill', !!screen.fill);
+    tabs.show(route);
     clear(main, screen.el);
     if (!screen.fill) main.scrollTop = 0;
     labels();

@@ -9,6 +9,10 @@ import { revenueChart } from '../chart';
 import { clear, h, type Child } from '../dom';
 import { href } from '../router';
 import type { ScreenFactory } from '../shell';
+import type { LocalVisit } from '../../db/db';
+import { fetchAccountVisits, loadAccountVisits } from '../../visits/store';
+import { visitRow } from './visit-bits';
+import { salesLinks } from '../../sales/account-links';
 
 const NOTE_MAX = 10_000;
 
@@ -153,9 +157,26 @@ function revenue(d: Account360): HTMLElement {
   return section('acct-revenue', t('acct.revenue'), any ? revenueChart(d.revenue) : h('p', { class: 'muted' }, t('acct.noRevenue')));
 }
 
+function visits(accountId: string, rows: readonly LocalVisit[], canCheckIn: boolean): HTMLElement {
+  return section(
+    'acct-visits',
+    t('acct.visits'),
+    rows.length ? h('ul', { class: 'plain-list' }, rows.map((v) => visitRow(v, 'acct-visit-item', false))) : h('p', { class: 'muted' }, t('acct.noVisits')),
+    canCheckIn
+      ? h(
+          'div',
+          { class: 'row' },
+          h('a', { class: 'btn btn-primary', href: href.checkin(accountId), testid: 'acct-checkin-link' }, t('today.checkin')),
+          h('a', { class: 'btn', href: href.planNew(accountId), testid: 'acct-plan-link' }, t('today.plan')),
+        )
+      : null,
+  );
+}
+
 function timelineLabel(item: LocalTimelineItem): string {
   const key = item.kind === 'note' ? 'tl.note' : `tl.${item.kind}`;
-  if (hasKey(key)) return t(key, item.params);
+  // Opportunities, quotes, cases and projects (server kinds): the kind in words, then the server's title.
+  if (hasKey(key)) return t(key, item.params ?? { title: item.title });
   return item.title || item.kind;
 }
 
@@ -199,6 +220,8 @@ export const accountScreen: ScreenFactory = async (app, route) => {
   }
 
   const canEdit = app.can('accounts.update');
+  const canCheckIn = app.can('visits.checkin');
+  let visitRows = await loadAccountVisits(app.db, id);
   const top = h('div', { class: 'stack' });
   const bottom = h('div', { class: 'stack' });
 
@@ -248,7 +271,7 @@ export const accountScreen: ScreenFactory = async (app, route) => {
   const paint = () => {
     if (!data) return;
     clear(top, profile(data, canEdit), group(data), contacts(data, canEdit), holdings(data), revenue(data));
-    clear(bottom, timeline(data));
+    clear(bottom, visits(id, visitRows, canCheckIn), salesLinks(id), timeline(data));
   };
   paint();
 
@@ -266,12 +289,17 @@ export const accountScreen: ScreenFactory = async (app, route) => {
       return;
     }
     data = next;
+    visitRows = await loadAccountVisits(app.db, id);
+    if (!alive) return;
     paint();
   };
 
   // What only the server knows (its change log, group rows out of scope) comes from the overview
   // when there is a network; the device keeps the last copy for offline use.
   if (navigator.onLine) {
+    void fetchAccountVisits(app, id).then(async (ok) => {
+      if (ok && alive) await reload();
+    });
     void app.api.get<Overview>(`/api/accounts/${encodeURIComponent(id)}/overview`).then(async (result) => {
       if (!result.ok) return;
       const extras: AccountExtras = {

@@ -7,9 +7,19 @@ import { clear, h } from '../dom';
 import { href } from '../router';
 import type { ScreenFactory } from '../shell';
 
-async function describe(app: App, r: RejectedMutation): Promise<string> {
+/** The account a rejected change concerns (a visit's or plan's change names it through the row). */
+async function accountIdOf(app: App, r: RejectedMutation): Promise<string> {
   const m = r.mutation;
   const id = accountOf(m);
+  if (id) return id;
+  if (m.name === 'visit.checkout' || m.name === 'visit.log') return (await app.db.get('visits', m.args.visitId))?.accountId ?? '';
+  if (m.name === 'plan.update') return (await app.db.get('plans', m.args.id))?.accountId ?? '';
+  return '';
+}
+
+async function describe(app: App, r: RejectedMutation): Promise<string> {
+  const m = r.mutation;
+  const id = await accountIdOf(app, r);
   const account = (typeof id === 'string' && id ? (await app.db.get('accounts', id))?.name : undefined) ?? t('mutation.unknownAccount');
   if (m.name === 'contact.create') return t('mutation.contact.create', { name: String(m.args.name), account });
   const key = `mutation.${m.name}`;
@@ -44,6 +54,7 @@ export const rejectedScreen: ScreenFactory = async (app) => {
     const items = await Promise.all(
       rows.map(async (r) => {
         const codeKey = `rejectCode.${r.code}`;
+        const accountId = await accountIdOf(app, r);
         return h(
           'li',
           { class: 'card rejected-item', testid: 'rejected-item', 'data-code': r.code, 'data-mutation': r.mutation.name },
@@ -60,8 +71,8 @@ export const rejectedScreen: ScreenFactory = async (app) => {
           h(
             'div',
             { class: 'row' },
-            typeof accountOf(r.mutation) === 'string'
-              ? h('a', { class: 'btn btn-small', href: href.account(accountOf(r.mutation)) }, t('rejected.open'))
+            typeof accountId === 'string' && accountId
+              ? h('a', { class: 'btn btn-small', href: href.account(accountId) }, t('rejected.open'))
               : null,
             h(
               'button',

@@ -1,5 +1,6 @@
 import { isLocale, LOCALES, getLocale, t } from '../../i18n';
 import { h, select } from '../dom';
+import { href } from '../router';
 import type { ScreenFactory } from '../shell';
 
 export const settingsScreen: ScreenFactory = async (app) => {
@@ -76,6 +77,7 @@ export const settingsScreen: ScreenFactory = async (app) => {
     'div',
     { class: 'stack', testid: 'settings-screen' },
     h('section', { class: 'card' }, h('h2', { class: 'card-title' }, h('label', { for: 'lang-switch' }, t('settings.language'))), language),
+    me ? h('section', { class: 'card' }, h('a', { href: href.notifications(), testid: 'settings-notifications' }, t('push.settingsLink'))) : null,
     me
       ? h(
           'section',
