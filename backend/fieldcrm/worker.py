@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from fieldcrm.lib.db import close_engine, open_engine
 from fieldcrm.notifications.delivery import deliver_due
+from fieldcrm.notifications.digest import queue_daily_digests
 from fieldcrm.org.services import purge_expired_sessions
 from fieldcrm.sales.quotes import expire_due
 from fieldcrm.workflow.services import purge_idempotency_keys, sla_scan
@@ -47,6 +48,10 @@ async def _deliver_push() -> object:
     return await deliver_due()
 
 
+async def _daily_digests() -> object:
+    return await queue_daily_digests()
+
+
 async def _expire_quotes() -> object:
     return await expire_due()
 
@@ -59,6 +64,7 @@ def default_jobs() -> list[Job]:
         Job("purge old decision keys", 3600, _purge_decision_keys),
         Job("expire quotes past their validity", 3600, _expire_quotes),
         Job("deliver push notifications", 1, _deliver_push),
+        Job("queue daily digests", 300, _daily_digests),
     ]
 
 

@@ -52,7 +52,7 @@ _TEXT: dict[str, dict[str, tuple[str, str]]] = {
         "approval.sla_warning": ("即将超时：{title}", "{stepLabel} 将于 {due} 到期"),
         "approval.escalated": ("已升级给您：{title}", "{stepLabel} 已超时（{fromNames}），截止 {due}"),
         "work.assigned": ("新任务：{title}", "{stepLabel}"),
-        "digest.daily": ("今日摘要", "{title}"),
+        "digest.daily": ("今日摘要", "待审批 {approvals} · 今日计划拜访 {plans} · 逾期未访客户 {overdue}"),
         "fallback": ("fieldcrm", "{title}"),
     },
     "en": {
@@ -63,7 +63,10 @@ _TEXT: dict[str, dict[str, tuple[str, str]]] = {
         "approval.sla_warning": ("Due soon: {title}", "{stepLabel} is due at {due}"),
         "approval.escalated": ("Escalated to you: {title}", "{stepLabel} is overdue ({fromNames}); due {due}"),
         "work.assigned": ("Assigned to you: {title}", "{stepLabel}"),
-        "digest.daily": ("Your daily digest", "{title}"),
+        "digest.daily": (
+            "Your day",
+            "{approvals} approvals waiting · {plans} visits planned today · {overdue} accounts overdue",
+        ),
         "fallback": ("fieldcrm", "{title}"),
     },
 }
@@ -137,6 +140,9 @@ def render(
         commentPart=(f"：{comment}" if lang == "zh-CN" else f": {comment}") if comment else "",
         due=_when(params.get("dueAt"), zone, lang),
         fromNames=("、" if lang == "zh-CN" else ", ").join(str(n) for n in names) if isinstance(names, list) else "",
+        approvals=str(params.get("approvals", 0)),
+        plans=str(params.get("plans", 0)),
+        overdue=str(params.get("overdue", 0)),
     )
     payload: dict[str, Any] = {
         "v": 1,

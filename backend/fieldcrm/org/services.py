@@ -438,6 +438,33 @@ async def authenticate(token: str, *, via_cookie: bool) -> Actor | None:
     )
 
 
+async def actors_of(user_ids: list[uuid.UUID]) -> list[Actor]:
+    """Active people as actors without a session: for jobs that act on their behalf (e.g. a daily digest)."""
+    if not user_ids:
+        return []
+    rows = await User.select(
+        User.id,
+        User.username,
+        User.display_name,
+        User.role,
+        User.org_unit,
+        User.org_unit.path.as_alias("org_path"),
+        User.locale,
+    ).where(User.id.is_in(user_ids), User.is_active.eq(True))
+    return [
+        Actor(
+            id=r["id"],
+            username=r["username"],
+            display_name=r["display_name"],
+            role=r["role"],
+            org_unit_id=r["org_unit"],
+            org_path=r["org_path"],
+            locale=r["locale"],
+        )
+        for r in rows
+    ]
+
+
 async def logout(*, actor: Actor) -> None:
     """End the caller's session on the server."""
     await Session.delete().where(Session.id == actor.session_id)

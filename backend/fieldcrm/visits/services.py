@@ -898,6 +898,19 @@ async def list_plans(
     return VisitPlanPage(items=[plan_out(r, today) for r in rows], total=total, next_cursor=page.next_cursor(total))
 
 
+async def open_plan_count(*, owner_id: uuid.UUID, on: datetime.date) -> int:
+    """How many visits a person still has planned on a day (for the daily digest)."""
+    return int(
+        await PlanRow.count().where(
+            PlanRow.owner == owner_id,
+            PlanRow.date == on,
+            PlanRow.status == "planned",
+            PlanRow.deleted_at.is_null(),
+            PlanRow.account.deleted_at.is_null(),
+        )
+    )
+
+
 async def day_plan(
     *,
     actor: Actor,
