@@ -56,9 +56,11 @@ async def timed(client: Any, url: str, headers: dict[str, str], runs: int) -> di
             raise RuntimeError(msg)
         body = r.json()
     out: dict[str, Any] = summary(times)
-    if isinstance(body, dict) and "cells" in body:
+    if isinstance(body, dict) and body.get("mode") == "hex":
         out["cells"] = len(body["cells"])
         out["accounts"] = sum(c["accounts"] for c in body["cells"])
+    if isinstance(body, dict) and body.get("mode") == "points":
+        out["points"] = len(body["points"])
     if isinstance(body, dict) and "total" in body and isinstance(body["total"], int):
         out["total"] = body["total"]
     return out
@@ -123,7 +125,7 @@ async def measure(accounts: int, per_account: float, runs: int) -> dict[str, Any
             "map_province_z8/hq": ("hq", f"/api/coverage/map?bbox={SHANDONG}&zoom=8"),
             "map_province_z8/director": ("director", f"/api/coverage/map?bbox={SHANDONG}&zoom=8"),
             "map_city_z11/hq": ("hq", "/api/coverage/map?bbox=116.8,36.5,117.4,36.9&zoom=11"),
-            "map_points_z14/hq": ("hq", "/api/coverage/map?bbox=117.0,36.6,117.1,36.7&zoom=14"),
+            "map_points_z14/hq": ("hq", "/api/coverage/map?bbox=117.05,36.6,117.2,36.72&zoom=14"),
             "neglected/hq": ("hq", "/api/coverage/neglected?limit=20"),
             "neglected/director": ("director", "/api/coverage/neglected?limit=20"),
             "neglected_tier_a/hq": ("hq", "/api/coverage/neglected?limit=20&tier=A"),
