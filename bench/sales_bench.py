@@ -14,17 +14,13 @@ their medians over the runs.
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from child import run_child
+
 TARGET_MS = 50.0
 
 
@@ -128,44 +124,7 @@ def child(db: str, accounts: int, quotes: int, runs: int) -> None:
 
 
 def run_one(db: str, accounts: int, quotes: int, runs: int) -> dict[str, object]:
-    env = dict(os.environ)
-    if db == "sqlite":
-        folder = Path(tempfile.mkdtemp(prefix="fieldcrm-bench-sales-"))
-        env["DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
-    else:
-        import asyncpg
-
-        async def fresh() -> None:
-            admin = await asyncpg.connect(PG_BASE)
-            await admin.execute('DROP DATABASE IF EXISTS "fieldcrm_bench_sales" WITH (FORCE)')
-            await admin.execute('CREATE DATABASE "fieldcrm_bench_sales"')
-            await admin.close()
-
-        asyncio.run(fresh())
-        env["DATABASE_URL"] = PG_BASE.rsplit("/", 1)[0] + "/fieldcrm_bench_sales"
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            db,
-            "--accounts",
-            str(accounts),
-            "--quotes",
-            str(quotes),
-            "--runs",
-            str(runs),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"{db}: the bench failed:\n{out.stderr[-3000:]}")
-    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+    return run_child(__file__, db, "sales", ["--accounts", str(accounts), "--quotes", str(quotes), "--runs", str(runs)])
 
 
 def main() -> None:

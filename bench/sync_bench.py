@@ -14,16 +14,11 @@ pull under 300 ms and 1 MB, push of 500 under 250 ms p50.
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from child import run_child
 
 
 async def measure(accounts: int, runs: int) -> dict[str, object]:
@@ -109,30 +104,7 @@ def child(db: str, accounts: int, runs: int) -> None:
 
 
 def run_one(db: str, accounts: int, runs: int) -> dict[str, object]:
-    env = dict(os.environ)
-    if db == "sqlite":
-        folder = Path(tempfile.mkdtemp(prefix="fieldcrm-bench-sync-"))
-        env["DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
-    else:
-        import asyncpg
-
-        async def fresh() -> None:
-            admin = await asyncpg.connect(PG_BASE)
-            await admin.execute('DROP DATABASE IF EXISTS "fieldcrm_bench_sync" WITH (FORCE)')
-            await admin.execute('CREATE DATABASE "fieldcrm_bench_sync"')
-            await admin.close()
-
-        asyncio.run(fresh())
-        env["DATABASE_URL"] = PG_BASE.rsplit("/", 1)[0] + "/fieldcrm_bench_sync"
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", db, "--accounts", str(accounts), "--runs", str(runs)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(__file__, db, "sync", ["--accounts", str(accounts), "--runs", str(runs)])
 
 
 def main() -> None:

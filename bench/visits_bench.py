@@ -20,17 +20,13 @@ the baseline.
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from child import run_child
+
 CHINA = "73,18,135,54"
 SHANDONG = "114.5,34.3,122.8,38.4"
 
@@ -202,44 +198,12 @@ def child(db: str, accounts: int, per_account: float, runs: int) -> None:
 
 
 def run_one(db: str, accounts: int, per_account: float, runs: int) -> dict[str, Any]:
-    env = dict(os.environ)
-    if db == "sqlite":
-        folder = Path(tempfile.mkdtemp(prefix="fieldcrm-bench-visits-"))
-        env["DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
-    else:
-        import asyncpg
-
-        async def fresh() -> None:
-            admin = await asyncpg.connect(PG_BASE)
-            await admin.execute('DROP DATABASE IF EXISTS "fieldcrm_bench_visits" WITH (FORCE)')
-            await admin.execute('CREATE DATABASE "fieldcrm_bench_visits"')
-            await admin.close()
-
-        asyncio.run(fresh())
-        env["DATABASE_URL"] = PG_BASE.rsplit("/", 1)[0] + "/fieldcrm_bench_visits"
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            db,
-            "--accounts",
-            str(accounts),
-            "--visits-per-account",
-            str(per_account),
-            "--runs",
-            str(runs),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=3000,
-        check=False,
+    return run_child(
+        __file__,
+        db,
+        "visits",
+        ["--accounts", str(accounts), "--visits-per-account", str(per_account), "--runs", str(runs)],
     )
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr[-4000:])
-        out.check_returncode()
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
