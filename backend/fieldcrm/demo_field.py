@@ -15,11 +15,11 @@ from typing import Any
 
 from geopy.distance import geodesic
 
+from fieldcrm.settings import get_settings
 from fieldcrm.visits.services import business_day
 
-# How likely an account of each tier is to be visited within its target, and the target in days.
+# How likely an account of each tier is to be visited within its target (the targets are the settings').
 _KEEN = {"A": 0.72, "B": 0.55, "C": 0.35}
-_TARGET = {"A": 14, "B": 30, "C": 90}
 _PURPOSES = ("例行拜访", "续约洽谈", "新业务推介", "故障回访", "账单沟通", "专线扩容")
 _OUTCOMES = (
     "客户满意，暂无新需求",
@@ -74,6 +74,7 @@ class _Field:
         self.now = now
         self.sqlite = sqlite
         self.per_account = visits_per_account
+        self.targets = get_settings().visit_targets
         self.visits: list[tuple[Any, ...]] = []
         self.plans: list[tuple[Any, ...]] = []
         self.flagged = 0
@@ -92,7 +93,7 @@ class _Field:
 
     def days_ago_of_visits(self, tier: str) -> list[int]:
         """Days since each visit of an account, newest first (empty: never visited)."""
-        target = _TARGET.get(tier, 90)
+        target = self.targets.get(tier, self.targets["C"])
         rng = self.rng
         if rng.random() < _KEEN.get(tier, 0.35):
             last = rng.randint(0, max(1, int(target * 0.95)))

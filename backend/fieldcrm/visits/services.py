@@ -328,10 +328,10 @@ async def check_in(
     if (data.latitude is None) != (data.longitude is None):
         msg = "give latitude and longitude together, or neither"
         raise InvalidInput(msg, field="latitude" if data.latitude is None else "longitude")
-    day = business_day(claim.at)
+    at = claim.at
+    day = business_day(at)
     site_row = await _context(actor, data.account_id, data.id, claim, day)
     site = Site(site_row["latitude"], site_row["longitude"], site_row["visit_radius_m"])
-    at = claim.at
     judgement = judge(claim, site, _previous_of(site_row), Thresholds.from_settings(settings))
     repeats = await _repeats(data.id, claim, data.account_id, day) if site_row["repeats"] else []
     if repeats:
@@ -730,11 +730,14 @@ async def _rejudge_unpinned(account_id: uuid.UUID) -> None:
     limits = Thresholds.from_settings(get_settings())
     for row in rows:
         claim = Claim(row["latitude"], row["longitude"], row["accuracy_m"], None, row["device_at"], 0.0)
-        verdict = judge(claim, site, None, limits).verdict
+        judgement = judge(claim, site, None, limits)
         flags = _json_list(row["flags"])
-        clean = verdict == "verified" and not flags and row["review_status"] in {"none", "pending"}
-        values: dict[Any, Any] = {VisitRow.verdict: verdict, VisitRow.updated_at: utcnow()}
-        values[VisitRow.distance_m] = judge(claim, site, None, limits).distance_m
+        clean = judgement.verdict == "verified" and not flags and row["review_status"] in {"none", "pending"}
+        values: dict[Any, Any] = {
+            VisitRow.verdict: judgement.verdict,
+            VisitRow.distance_m: judgement.distance_m,
+            VisitRow.updated_at: utcnow(),
+        }
         if clean:
             values[VisitRow.counts_for_coverage] = True
             values[VisitRow.review_status] = "none"
