@@ -277,10 +277,12 @@ async def test_quiet_hours_hold_a_notification_until_they_end(
     prefs = {"quietHours": {"start": "22:00", "end": "07:00"}, "timezone": "Asia/Shanghai"}
     r = await client.put("/api/push/preferences", json=prefs, headers=org.manager_a.headers)
     assert r.status_code == 200, r.text
-    # 23:30 in Shanghai is 15:30 UTC
-    clock.now = clock.now.replace(hour=15, minute=30, second=0, microsecond=0)
+    # 23:30 in Shanghai is 15:30 UTC, on a fixed day: the row's own times follow the test clock, not the wall clock
+    clock.now = datetime.datetime(2026, 11, 24, 15, 30, tzinfo=datetime.UTC)
     item = await _notify(org.manager_a.id)
-    await Notification.update({Notification.created_at: clock.now}).where(Notification.id == item)
+    await Notification.update({Notification.created_at: clock.now, Notification.available_at: clock.now}).where(
+        Notification.id == item
+    )
     assert (await deliverer.run_once()).held == 1
     assert not push_service.deliveries
     row = await _state(item)
