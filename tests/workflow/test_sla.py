@@ -13,6 +13,7 @@ from fieldcrm.lib.tables import utcnow
 from fieldcrm.notifications.tables import Notification
 from fieldcrm.workflow import services as workflow
 from fieldcrm.workflow.schemas import ScanResult
+from fieldcrm.workflow.services import _timers as timers
 from fieldcrm.workflow.tables import WorkflowStep
 from tests.conftest import IS_POSTGRES
 from tests.factories import Org
@@ -105,7 +106,7 @@ async def test_two_workers_never_escalate_the_same_step_twice(org: Org, memos: M
     now = utcnow() + 9 * H
     connections: set[int] = set()
     inside = [0, 0]  # batches in progress now, most at once
-    original = workflow._fire_timers
+    original = timers._fire_timers
 
     async def watched(batch: list[dict[str, Any]], when: datetime.datetime) -> tuple[int, int]:
         txn = engine().current_transaction.get()
@@ -118,11 +119,11 @@ async def test_two_workers_never_escalate_the_same_step_twice(org: Org, memos: M
         finally:
             inside[0] -= 1
 
-    workflow._fire_timers = watched  # type: ignore[assignment]
+    timers._fire_timers = watched  # type: ignore[assignment]
     try:
         first, second = await asyncio.gather(workflow.sla_scan(now=now, batch=10), workflow.sla_scan(now=now, batch=10))
     finally:
-        workflow._fire_timers = original
+        timers._fire_timers = original
     assert len(connections) >= 2 and inside[1] == 2, "the two scans did not overlap on two connections"
     assert first.escalated > 0 and second.escalated > 0, (first, second)
     assert first.escalated + second.escalated == 60
