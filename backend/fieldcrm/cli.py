@@ -1,4 +1,4 @@
-"""The ``fieldcrm`` command: serve, migrate, demo, user, segment, import, worker, vapid, backup."""
+"""The ``fieldcrm`` command: serve, migrate, demo, user, segment, import, worker, vapid, backup, restore."""
 
 import argparse
 import asyncio
@@ -163,6 +163,44 @@ def cmd_vapid(args: argparse.Namespace) -> None:
     print(f"public key: {keys.application_server_key}")
 
 
+def cmd_backup(args: argparse.Namespace) -> None:
+    """Back up the SQLite database into a file while the API runs (PostgreSQL: pg_dump, see docs/backup.md)."""
+    from pathlib import Path
+
+    from fieldcrm.ops.backup import BackupError, backup_sqlite, postgres_advice
+
+    settings = get_settings()
+    if not settings.is_sqlite:
+        raise SystemExit(postgres_advice(settings.database_url))
+    try:
+        result = backup_sqlite(Path(settings.sqlite_path), Path(args.file), overwrite=args.force)
+    except BackupError as exc:
+        raise SystemExit(f"backup: {exc}") from exc
+    print(
+        f"backed up {settings.sqlite_path} to {result.path}: {result.bytes / 1e6:.1f} MB, "
+        f"{result.total_rows} rows in {len(result.tables)} tables, integrity ok, {result.seconds:.2f} s"
+    )
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    """Replace the SQLite database with a checked backup file (refuses a database that holds data without --force)."""
+    from pathlib import Path
+
+    from fieldcrm.ops.backup import BackupError, postgres_advice, restore_sqlite
+
+    settings = get_settings()
+    if not settings.is_sqlite:
+        raise SystemExit(postgres_advice(settings.database_url))
+    try:
+        result = restore_sqlite(Path(args.file), Path(settings.sqlite_path), force=args.force)
+    except BackupError as exc:
+        raise SystemExit(f"restore: {exc}") from exc
+    print(
+        f"restored {args.file} into {result.path}: {result.total_rows} rows in {len(result.tables)} tables, "
+        f"checksums match, {result.seconds:.2f} s; run `fieldcrm migrate` if the backup is older than this release"
+    )
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     """Run the background worker."""
     import logging
@@ -218,6 +256,16 @@ def main(argv: list[str] | None = None) -> None:
     worker = sub.add_parser("worker", help="run the background worker")
     worker.add_argument("--once", action="store_true", help="run each job once and exit")
     worker.set_defaults(func=cmd_worker)
+
+    backup = sub.add_parser("backup", help="back up the SQLite database into a file (online, checked)")
+    backup.add_argument("file")
+    backup.add_argument("--force", action="store_true", help="replace the file if it exists")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="replace the SQLite database with a backup file")
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
+    restore.set_defaults(func=cmd_restore)
 
     vapid = sub.add_parser("vapid", help="create the Web Push (VAPID) key pair once")
     vapid.add_argument("--path", help="default: FIELDCRM_VAPID_PRIVATE_KEY_PATH (vapid_private.pem by the database)")
