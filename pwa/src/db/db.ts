@@ -4,10 +4,10 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { Account, Contact, Holding, Note, TimelineItem, AccountRef, Visit, VisitPlan } from '../api/types';
 import type { Mutation } from '../sync/mutations';
-import type { LocalOpportunity, LocalQuote } from '../sales/types';
+import type { LocalCase, LocalOpportunity, LocalQuote } from '../sales/types';
 
 export const DB_NAME = 'fieldcrm';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** What a row with local changes carries beside the server's fields. */
 export interface LocalState<T> {
@@ -81,6 +81,16 @@ export interface CacheRow {
   data: unknown;
 }
 
+/** A task as the sync feed carries it (the fields the device reads; the rest is kept as sent). */
+export interface LocalTask {
+  id: string;
+  accountId: string | null;
+  title?: string;
+  dueOn?: string | null;
+  status?: string;
+  [field: string]: unknown;
+}
+
 export interface FieldcrmDB extends DBSchema {
   meta: { key: string; value: unknown };
   accounts: { key: string; value: LocalAccount; indexes: { byParent: string } };
@@ -97,6 +107,10 @@ export interface FieldcrmDB extends DBSchema {
   cache: { key: string; value: CacheRow };
   opportunities: { key: string; value: LocalOpportunity; indexes: { byAccount: string } };
   quotes: { key: string; value: LocalQuote; indexes: { byAccount: string } };
+  /** v4: cases and projects (`kind`), from the sync feed or made here */
+  cases: { key: string; value: LocalCase; indexes: { byAccount: string } };
+  /** v4: tasks, from the sync feed */
+  tasks: { key: string; value: LocalTask; indexes: { byAccount: string } };
 }
 
 export type AppDB = IDBPDatabase<FieldcrmDB>;
@@ -107,8 +121,8 @@ export type Tx<S extends Store[] = Store[]> = IDBPTransaction<FieldcrmDB, S, 're
 export const DATA_STORES = ['accounts', 'contacts', 'holdings', 'notes', 'revenue', 'extras'] as const;
 /** Field work: not in the sync feed yet (fetched and cached when online), so a pull's reset keeps them. */
 export const VISIT_STORES = ['visits', 'plans', 'photos', 'cache'] as const;
-/** Selling (v3): not in the sync feed either; fetched when online, kept for offline reading, changed through the outbox. */
-export const SALES_STORES = ['opportunities', 'quotes'] as const;
+/** Selling (v3; cases and tasks v4): fetched when online or pulled, kept for offline reading, changed through the outbox. */
+export const SALES_STORES = ['opportunities', 'quotes', 'cases', 'tasks'] as const;
 export const ALL_STORES = ['meta', ...DATA_STORES, 'outbox', 'rejected', ...VISIT_STORES, ...SALES_STORES] as const;
 
 export interface OpenOptions {
@@ -141,7 +155,12 @@ export function openAppDb(options: OpenOptions = {}): Promise<AppDB> {
         db.createObjectStore('opportunities', { keyPath: 'id' }).createIndex('byAccount', 'accountId');
         db.createObjectStore('quotes', { keyPath: 'id' }).createIndex('byAccount', 'accountId');
       }
-      // Version 4 and later: add `if (oldVersion < 4) { … }` here, moving data as needed.
+      if (oldVersion < 4) {
+        // Cases, projects and tasks come with the sync feed now (and cases are made offline).
+        db.createObjectStore('cases', { keyPath: 'id' }).createIndex('byAccount', 'accountId');
+        db.createObjectStore('tasks', { keyPath: 'id' }).createIndex('byAccount', 'accountId');
+      }
+      // Version 5 and later: add `if (oldVersion < 5) { … }` here, moving data as needed.
     },
     blocking() {
       options.onBlocking?.();

@@ -5,7 +5,7 @@
 import type { CacheRow, Tx } from '../db/db';
 import type { Author } from '../sync/mutations';
 import { quoteAmounts } from './money';
-import type { DecisionKind, LocalOpportunity, LocalQuote, Opportunity, OpportunityChanges, Product, Quote, QuoteChanges, QuoteLineIn } from './types';
+import type { CasePriority, CaseType, DecisionKind, LocalCase, LocalOpportunity, LocalQuote, Opportunity, OpportunityChanges, Product, Quote, QuoteChanges, QuoteLineIn } from './types';
 
 export const PRODUCTS_KEY = 'sales:products';
 export const STAGES_KEY = 'sales:stages';
@@ -36,13 +36,17 @@ export interface SalesMutationArgs {
   'quote.update': { id: string; baseVersion: number; changes: QuoteChanges };
   /** A decision made offline, on the subject version the decider saw (the server refuses it on any other). */
   'approval.decide': { stepId: string; decision: DecisionKind; subjectVersion: number; comment: string; idempotencyKey?: string };
+  /** Submit a draft for approval once the server has it (queued after its quote.create / quote.update; applied against the quote's state then). */
+  'quote.submit': { id: string; baseVersion: number; comment: string };
+  /** A new case on an account (the server starts its work order when it arrives). */
+  'case.create': { id: string; accountId: string; type: CaseType; priority: CasePriority; title: string; description: string };
 }
 
 export type SalesName = keyof SalesMutationArgs;
 export type SalesChange = { [N in SalesName]: { name: N; args: SalesMutationArgs[N] } }[SalesName];
 export type SalesMutation = { [N in SalesName]: { id: number; name: N; args: SalesMutationArgs[N]; capturedAt: string } }[SalesName];
 
-const NAMES = new Set<string>(['opportunity.create', 'opportunity.update', 'quote.create', 'quote.update', 'approval.decide']);
+const NAMES = new Set<string>(['opportunity.create', 'opportunity.update', 'quote.create', 'quote.update', 'quote.submit', 'approval.decide', 'case.create']);
 
 export function isSales<T extends { name: string }>(m: T): m is Extract<T, { name: SalesName }> {
   return NAMES.has(m.name);
@@ -55,15 +59,18 @@ export function salesRowKey(m: SalesChange): string {
       return `opportunities:${m.args.id}`;
     case 'quote.create':
     case 'quote.update':
+    case 'quote.submit':
       return `quotes:${m.args.id}`;
     case 'approval.decide':
       return `approvals:${m.args.stepId}`;
+    case 'case.create':
+      return `cases:${m.args.id}`;
   }
 }
 
 /** The account a change concerns, when the mutation says ('' when only the row knows). */
 export function salesAccountOf(m: SalesChange): string {
-  return m.name === 'opportunity.create' || m.name === 'quote.create' ? m.args.accountId : '';
+  return m.name === 'opportunity.create' || m.name === 'quote.create' || m.name === 'case.create' ? m.args.accountId : '';
 }
 
 async function products(tx: Tx): Promise<Map<string, Product>> {
@@ -205,6 +212,49 @@ export async function applySales(tx: Tx, m: SalesMutation, author: Author | null
       await store.put(row);
       return;
     }
+    case 'quote.submit': {
+      // Shown as submitted at once (waiting to sync); the server decides whether it needs approval.
+      const store = tx.objectStore('quotes');
+      const row = await store.get(m.args.id);
+      if (!row || row.state !== 'draft') return;
+      if (row._base === undefined) row._base = serverPart<Quote>(row);
+      row.state = 'submitted';
+      row.submittedAt = m.capturedAt;
+      row._pending = true;
+      await store.put(row);
+      return;
+    }
+    case 'case.create': {
+      const store = tx.objectStore('cases');
+      const existing = await store.get(m.args.id);
+      if (existing && existing._base === undefined) return; // the server's copy is here already
+      const account = await tx.objectStore('accounts').get(m.args.accountId);
+      const row: LocalCase = {
+        id: m.args.id,
+        accountId: m.args.accountId,
+        accountName: account?.name ?? '',
+        ownerId: account?.ownerId ?? author?.id ?? '',
+        ownerName: account?.ownerName ?? author?.name ?? '',
+        type: m.args.type,
+        priority: m.args.priority,
+        title: m.args.title,
+        description: m.args.description,
+        state: 'open',
+        lastStep: '',
+        overdue: false,
+        dueAt: m.capturedAt,
+        resolvedAt: null,
+        steps: [],
+        version: 0,
+        createdAt: m.capturedAt,
+        updatedAt: m.capturedAt,
+        kind: 'case',
+        _pending: true,
+        _base: null,
+      };
+      await store.put(row);
+      return;
+    }
     case 'approval.decide':
       return; // the inbox reads the outbox: the step shows "decided here, waiting to send"
   }
@@ -212,9 +262,17 @@ export async function applySales(tx: Tx, m: SalesMutation, author: Author | null
 
 export async function rollBackSales(tx: Tx, m: SalesMutation): Promise<void> {
   if (m.name === 'approval.decide') return;
-  const store = tx.objectStore(m.name.startsWith('quote') ? 'quotes' : 'opportunities') as unknown as {
-    get(id: string): Promise<(LocalQuote | LocalOpportunity) | undefined>;
-    put(row: LocalQuote | LocalOpportunity): Promise<unknown>;
+  if (m.name === 'quote.submit') {
+    // The draft stays (its create or edits may well have been applied): back to draft, fetched again.
+    const quotes = tx.objectStore('quotes');
+    const row = await quotes.get(m.args.id);
+    if (row && row.state === 'submitted' && row._pending) await quotes.put({ ...row, state: 'draft', submittedAt: null, _stale: true });
+    return;
+  }
+  const storeName = m.name === 'case.create' ? 'cases' : m.name.startsWith('quote') ? 'quotes' : 'opportunities';
+  const store = tx.objectStore(storeName) as unknown as {
+    get(id: string): Promise<(LocalQuote | LocalOpportunity | LocalCase) | undefined>;
+    put(row: LocalQuote | LocalOpportunity | LocalCase): Promise<unknown>;
     delete(id: string): Promise<void>;
   };
   const row = await store.get(m.args.id);
@@ -225,10 +283,10 @@ export async function rollBackSales(tx: Tx, m: SalesMutation): Promise<void> {
 
 /** The server has every queued change of this row: fetch its copy (numbers, totals, versions). */
 export async function settleSales(tx: Tx, storeName: string, id: string): Promise<void> {
-  if (storeName !== 'opportunities' && storeName !== 'quotes') return;
+  if (storeName !== 'opportunities' && storeName !== 'quotes' && storeName !== 'cases') return;
   const store = tx.objectStore(storeName) as unknown as {
-    get(id: string): Promise<(LocalQuote | LocalOpportunity) | undefined>;
-    put(row: LocalQuote | LocalOpportunity): Promise<unknown>;
+    get(id: string): Promise<(LocalQuote | LocalOpportunity | LocalCase) | undefined>;
+    put(row: LocalQuote | LocalOpportunity | LocalCase): Promise<unknown>;
   };
   const row = await store.get(id);
   if (!row) return;

@@ -59,3 +59,6 @@ interface Local<T> {
 
 export type LocalOpportunity = Opportunity & Local<Opportunity>;
 export type LocalQuote = Quote & Local<Quote>;
+
+/** A case or project on the device: pulled from the server (with its steps) or made here (`_base: null`). */
+export type LocalCase = Case & Local<Case> & { kind?: 'case' | 'project' };

@@ -6,6 +6,19 @@ import type { Product, QuoteLineIn, Stage } from './types';
 
 export type Errors = Record<string, string>;
 
+/** Digits (with a decimal part, thousands separators or ¥) that are an amount, only too many of them. */
+function tooBigYuan(text: string): boolean {
+  return /^\d{14,}(?:\.\d{0,2})?$/.test(text.replace(/[¥,\s，]/g, ''));
+}
+
+/** Why an amount in yuan is refused ('' when it is fine); empty text is 0. */
+export function yuanError(text: string, field: string): string {
+  if (text.trim() === '') return '';
+  const cents = parseYuan(text);
+  if (cents !== null && cents <= MAX_AMOUNT_CENTS) return '';
+  return cents !== null || tooBigYuan(text) ? s('form.tooLargeYuan', { field }) : s('form.badYuan', { field });
+}
+
 export interface OpportunityInput {
   accountId: string;
   name: string;
@@ -39,7 +52,8 @@ export function validateOpportunity(input: OpportunityInput, stages: readonly St
   const stage = stages.find((x) => x.key === input.stage);
   if (!stage) errors.stage = s('form.required', { field: s('opp.stage') });
   const amountCents = input.amount.trim() === '' ? 0 : parseYuan(input.amount);
-  if (amountCents === null || amountCents > MAX_AMOUNT_CENTS) errors.amount = s('form.badYuan', { field: s('opp.amount') });
+  const amountError = yuanError(input.amount, s('opp.amount'));
+  if (amountError) errors.amount = amountError;
   if (input.expectedClose && !/^\d{4}-\d{2}-\d{2}$/.test(input.expectedClose)) errors.expectedClose = s('form.badDate');
   if (input.competitor.length > 200) errors.competitor = s('form.tooLong', { field: s('opp.competitor'), n: 200 });
   if (input.nextStep.length > 10_000) errors.nextStep = s('form.tooLong', { field: s('opp.nextStep'), n: 10_000 });
@@ -91,12 +105,13 @@ export function parseLine(line: LineDraft, i: number, products: ReadonlyMap<stri
   const q = line.quantity.trim();
   const quantity = /^\d{1,12}$/.test(q) ? Number(q) : NaN;
   if (!(quantity >= 1)) {
-    errors[`lines.${i}.quantity`] = s('quote.badQuantity');
+    errors[`lines.${i}.quantity`] = /^\d{13,}$/.test(q) ? s('quote.quantityTooLarge') : s('quote.badQuantity');
     ok = false;
   }
   const unitPriceCents = line.unitPrice.trim() === '' ? (product?.listPriceCents ?? 0) : parseYuan(line.unitPrice);
-  if (unitPriceCents === null) {
-    errors[`lines.${i}.unitPrice`] = s('form.badYuan', { field: s('quote.unitPrice') });
+  const priceError = yuanError(line.unitPrice, s('quote.unitPrice'));
+  if (priceError) {
+    errors[`lines.${i}.unitPrice`] = priceError;
     ok = false;
   }
   const discountBp = parsePercent(line.discount);
@@ -105,7 +120,14 @@ export function parseLine(line: LineDraft, i: number, products: ReadonlyMap<stri
     ok = false;
   }
   if (!ok) return null;
-  return { product, quantity, listPriceCents: product!.listPriceCents, unitPriceCents: unitPriceCents!, discountBp: discountBp! };
+  const parsed = { product, quantity, listPriceCents: product!.listPriceCents, unitPriceCents: unitPriceCents!, discountBp: discountBp! };
+  // A line past what the server takes is marked where it can be fixed (its quantity or price).
+  if (quoteAmounts([parsed]).tooLarge) {
+    const text = s('quote.lineTooLarge');
+    errors[`lines.${i}.${line.unitPrice.trim() === '' ? 'quantity' : 'unitPrice'}`] = text;
+    return null;
+  }
+  return parsed;
 }
 
 export interface QuoteInput {

@@ -12,6 +12,26 @@ export type ContactChanges = Partial<Pick<Contact, 'name' | 'title' | 'phones' |
 
 /** Selling's mutations (opportunity.*, quote.*, approval.decide) live in src/sales/mutations.ts. */
 export interface MutationArgs extends SalesMutationArgs {
+  /**
+   * A prospect, or a new member company under a group (`parentId`). The phone's fix is a proposed
+   * pin (`latitude`, `longitude`, `accuracyM`, `fixAt`) that a manager confirms, as a check-in's is.
+   * On arrival the server looks for duplicates and answers `applied` with `code: "possible_duplicate"`.
+   */
+  'account.create': {
+    id: string;
+    code: string;
+    name: string;
+    status: Account['status'];
+    parentId: string | null;
+    industry: string;
+    address: string;
+    city: string;
+    notes: string;
+    latitude?: number | null;
+    longitude?: number | null;
+    accuracyM?: number | null;
+    fixAt?: string | null;
+  };
   'account.update': { id: string; baseVersion: number; changes: AccountChanges };
   'account.note': { id: string; accountId: string; text: string };
   'contact.create': {
@@ -70,6 +90,7 @@ export interface Author {
 export function rowKey(m: Mutation | NewMutation): string {
   if (isSales(m)) return salesRowKey(m);
   switch (m.name) {
+    case 'account.create':
     case 'account.update':
       return `accounts:${m.args.id}`;
     case 'account.note':
@@ -91,6 +112,7 @@ export function rowKey(m: Mutation | NewMutation): string {
 export function replayKeys(m: Mutation): string[] {
   if (isSales(m)) return [salesRowKey(m)];
   switch (m.name) {
+    case 'account.create':
     case 'account.update':
     case 'visit.checkin':
     case 'visit.checkout':
@@ -107,6 +129,7 @@ export function replayKeys(m: Mutation): string[] {
 export function accountOf(m: Mutation | NewMutation): string {
   if (isSales(m)) return salesAccountOf(m);
   switch (m.name) {
+    case 'account.create':
     case 'account.update':
       return m.args.id;
     case 'visit.checkout':
@@ -199,6 +222,46 @@ export async function refreshSearch(tx: Tx, accountId: string): Promise<void> {
 export async function applyOptimistic(tx: Tx, m: Mutation, author: Author | null): Promise<void> {
   if (isSales(m)) return applySales(tx, m, author);
   switch (m.name) {
+    case 'account.create': {
+      const store = tx.objectStore('accounts');
+      const existing = await store.get(m.args.id);
+      if (existing && existing._base === undefined) return; // the server's copy is here already
+      const parent = m.args.parentId ? await store.get(m.args.parentId) : undefined;
+      const row: LocalAccount = {
+        id: m.args.id,
+        code: m.args.code,
+        name: m.args.name,
+        industry: m.args.industry,
+        address: m.args.address,
+        city: m.args.city,
+        status: m.args.status,
+        parentId: m.args.parentId,
+        memberLines: 0,
+        notes: m.args.notes,
+        // The fix is only a proposal until a manager confirms it: no pin yet.
+        latitude: null,
+        longitude: null,
+        visitRadiusM: 300,
+        ownerId: author?.id ?? '',
+        ownerName: author?.name ?? '',
+        orgUnitId: parent?.orgUnitId ?? '',
+        orgUnitName: parent?.orgUnitName ?? '',
+        tier: null,
+        computedTier: null,
+        tierOverride: null,
+        tierOverrideReason: null,
+        revenue12MCents: 0,
+        lastVisitedOn: null,
+        version: 0,
+        createdAt: m.capturedAt,
+        updatedAt: m.capturedAt,
+        _s: searchText(m.args, []),
+        _pending: true,
+        _base: null,
+      };
+      await store.put(row);
+      return;
+    }
     case 'account.update': {
       const store = tx.objectStore('accounts');
       const row = await store.get(m.args.id);
@@ -347,6 +410,12 @@ export async function applyOptimistic(tx: Tx, m: Mutation, author: Author | null
 export async function rollBack(tx: Tx, m: Mutation): Promise<void> {
   if (isSales(m)) return rollBackSales(tx, m);
   switch (m.name) {
+    case 'account.create': {
+      const store = tx.objectStore('accounts');
+      const row = await store.get(m.args.id);
+      if (row && row._base === null) await store.delete(m.args.id);
+      return;
+    }
     case 'account.update': {
       const store = tx.objectStore('accounts');
       const row = await store.get(m.args.id);

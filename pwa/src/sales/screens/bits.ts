@@ -38,6 +38,11 @@ export function stageName(stages: readonly Stage[], key: string): string {
   return getLocale() === 'zh-CN' && stage.nameZh ? stage.nameZh : stage.name;
 }
 
+/** What "saved" means now: on its way (online), or kept here until there is a network. */
+export function savedText(): string {
+  return navigator.onLine ? s('saved.online') : s('saved.offline');
+}
+
 /** "needs a network" when offline, for things only the server can do (submit, create a case). */
 export function offlineNote(testid: string, key: SalesKey): HTMLElement {
   return h('p', { class: 'notice', testid, hidden: navigator.onLine }, s(key));

@@ -12,10 +12,10 @@ import { conflictView, keepYours } from '../conflict';
 import { salesHref } from '../href';
 import { s, type SalesKey } from '../i18n';
 import { yuanInput } from '../money';
-import { fetchOpportunity, fetchProducts, fetchStages, loadProducts, loadStages } from '../store';
+import { fetchOpportunity, fetchProducts, fetchStages, loadProducts, loadStages, waiting } from '../store';
 import type { LocalOpportunity, Opportunity, OpportunityChanges, Stage } from '../types';
 import { validateOpportunity } from '../validate';
-import { accountPicker, card, formatMoney, labelled, pendingBadge, stageName } from './bits';
+import { accountPicker, card, formatMoney, labelled, pendingBadge, savedText, stageName } from './bits';
 
 const FIELD_KEYS: Record<string, SalesKey> = {
   stage: 'opp.stage',
@@ -152,7 +152,7 @@ export async function opportunityScreen(app: App, parts: string[]): Promise<Scre
             const baseVersion = (row._base ?? row).version;
             await app.save({ name: 'opportunity.update', args: { id, baseVersion, changes } });
           }
-          app.toast(t('form.saved'));
+          app.toast(savedText());
           location.hash = salesHref.opportunity(id);
           if (!isNew) {
             row = await app.db.get('opportunities', id);
@@ -218,7 +218,8 @@ export async function opportunityScreen(app: App, parts: string[]): Promise<Scre
   paintHead();
   await paintConflicts();
   let alive = true;
-  if (!isNew && navigator.onLine) {
+  // One made here is read from the device until the server has it (asking the server first is a 404).
+  if (!isNew && navigator.onLine && row && row._base !== null && !(await waiting(app.db, `opportunities:${id}`))) {
     void fetchOpportunity(app, id).then(async () => {
       if (!alive) return;
       row = await app.db.get('opportunities', id);

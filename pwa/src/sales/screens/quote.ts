@@ -17,7 +17,7 @@ import { cached, fetchHistory, fetchProducts, fetchQuote, fetchQuoteList, histor
 import type { Instance, InstancePage, LocalQuote, Product, Quote, QuoteChanges, QuoteLineIn, QuoteState } from '../types';
 import { validateQuote, type LineDraft, type ParsedLine } from '../validate';
 import { conflictView } from '../conflict';
-import { accountPicker, card, labelled, money, offlineNote, pendingBadge, percent, problemText, quoteStateBadge } from './bits';
+import { accountPicker, card, labelled, money, offlineNote, pendingBadge, percent, problemText, quoteStateBadge, savedText } from './bits';
 import { isLeader } from './pipeline';
 
 /** What a quote in each state can do next (besides approvals, which happen in the approvers' inbox). */
@@ -159,11 +159,12 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
     productOptions(''),
   );
 
-  const errorsBox: Record<string, string> = {};
+  /** The last button pressed: from then on the marks follow every keystroke (and go when fixed). */
+  let attempted: 'save' | 'submit' | null = null;
 
   const recompute = () => {
-    const { parsed, errors } = validateQuote({ title: title.input.value, validUntil: validUntil.input.value, notes: notes.input.value, lines }, byId, { submitting: false, today: todayIso() });
-    Object.assign(errorsBox, errors);
+    const { parsed, errors } = validateQuote({ title: title.input.value, validUntil: validUntil.input.value, notes: notes.input.value, lines }, byId, { submitting: attempted === 'submit', today: todayIso() });
+    if (attempted) showLinesError(errors);
     const good = parsed.filter((p): p is ParsedLine => !!p);
     const amounts = quoteAmounts(good);
     let k = 0;
@@ -171,6 +172,16 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
       const p = parsed[i];
       const out = el.querySelector<HTMLElement>('[data-testid="line-total"]')!;
       const warn = el.querySelector<HTMLElement>('[data-testid="line-beyond"]')!;
+      // Each field says what is wrong with it (a line left out of the totals shows why).
+      for (const f of ['product', 'quantity', 'unitPrice', 'discount'] as const) {
+        const err = el.querySelector<HTMLElement>(`[data-testid="line-${f}-error"]`);
+        if (!err) continue;
+        const text = errors[`lines.${i}.${f}`] ?? '';
+        err.textContent = text;
+        err.hidden = !text;
+        el.querySelector(`[data-testid="line-${f}"]`)?.setAttribute('aria-invalid', text ? 'true' : 'false');
+      }
+      el.classList.toggle('line-bad', !p);
       if (!p) {
         out.textContent = '—';
         out.dataset.cents = '';
@@ -183,11 +194,6 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
       const beyond = !!p.product && a.depthBp > p.product.maxDiscountBp;
       warn.hidden = !beyond;
       warn.textContent = beyond ? s('quote.beyondLimit', { depth: percent(a.depthBp), limit: percent(p.product!.maxDiscountBp) }) : '';
-      for (const f of ['quantity', 'unitPrice', 'discount'] as const) {
-        const err = el.querySelector<HTMLElement>(`[data-testid="line-${f}-error"]`)!;
-        err.textContent = errors[`lines.${i}.${f}`] ?? '';
-        err.hidden = !errors[`lines.${i}.${f}`];
-      }
     });
     const bad = parsed.some((p) => !p);
     clear(
@@ -219,7 +225,7 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
       lineList,
       lines.map((line, i) => {
         const product = byId.get(line.productId);
-        const productSelect = h('select', { testid: 'line-product', 'aria-label': s('quote.product') }, productOptions(line.productId));
+        const productSelect = h('select', { testid: 'line-product', 'aria-label': s('quote.product') }, line.productId && !product ? h('option', { value: line.productId, selected: true }, '—') : null, productOptions(line.productId));
         productSelect.addEventListener('change', () => {
           line.productId = productSelect.value;
           recompute();
@@ -236,6 +242,7 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
           'li',
           { class: 'card quote-line', testid: 'quote-line', 'data-product': line.productId },
           productSelect,
+          h('span', { class: 'field-error', testid: 'line-product-error', hidden: true }),
           h(
             'div',
             { class: 'line-grid' },
@@ -268,14 +275,18 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
     recompute();
   };
 
+  const showLinesError = (errors: Record<string, string>) => {
+    linesError.textContent = errors.lines ?? (Object.keys(errors).some((k) => k.startsWith('lines.')) ? s('quote.fixLines') : '');
+    linesError.hidden = !linesError.textContent;
+  };
+
   const collect = (submitting: boolean) => {
     const input = { title: title.input.value, validUntil: validUntil.input.value, notes: notes.input.value, lines };
     const result = validateQuote(input, byId, { submitting, today: todayIso() });
     title.setError(result.errors.title);
     validUntil.setError(result.errors.validUntil);
     notes.setError(result.errors.notes);
-    linesError.textContent = result.errors.lines ?? (Object.keys(result.errors).some((k) => k.startsWith('lines.')) ? s('quote.fixLines') : '');
-    linesError.hidden = !linesError.textContent;
+    showLinesError(result.errors);
     const accountId = picker ? picker.value() : (row?.accountId ?? '');
     picker?.setError(accountId ? undefined : s('form.required', { field: s('pick.account') }));
     recompute();
@@ -318,12 +329,13 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
       onsubmit: async (event: Event) => {
         event.preventDefault();
         say('');
+        attempted = 'save';
         const values = collect(false);
         if (!values) return;
         save.disabled = true;
         try {
           const queued = await saveDraft(values);
-          say(queued ? t('form.saved') : t('form.noChanges'));
+          say(queued ? savedText() : t('form.noChanges'));
           if (isNew) location.hash = salesHref.quote(id);
           else await repaint();
         } catch (error) {
@@ -338,34 +350,46 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
     card('quote-totals-card', s('quote.totals'), totals),
     card('quote-fields', null, title.row, validUntil.row, notes.row),
     message,
-    offlineNote('quote-submit-offline', 'quote.submitOffline'),
     h('div', { class: 'stack' }, save, submit),
   );
 
   submit.addEventListener('click', async () => {
     say('');
-    if (!navigator.onLine) {
-      say(s('quote.submitOffline'));
-      return;
-    }
+    attempted = 'submit';
     const values = collect(true);
     if (!values) return;
     submit.disabled = save.disabled = true;
     try {
+      // The draft goes into the outbox first, whatever the network does next: nothing typed is lost.
       await saveDraft(values);
-      // The approvers decide on the server's copy: it must have every change made here first.
-      for (let i = 0; i < 3 && (await waiting(app.db, `quotes:${id}`)); i++) await app.engine.run();
-      if (await waiting(app.db, `quotes:${id}`)) {
-        say(s('quote.notSentYet'));
-        return;
+      const online = navigator.onLine;
+      if (online) {
+        // The approvers decide on the server's copy: it must have every change made here first.
+        for (let i = 0; i < 3 && (await waiting(app.db, `quotes:${id}`)); i++) await app.engine.run();
       }
       const rejected = (await app.db.getAll('rejected')).find((r) => r.mutation.name.startsWith('quote.') && 'id' in r.mutation.args && r.mutation.args.id === id);
       if (rejected && !rejected.applied) {
         say(`${s('quote.rejectedChange')}: ${rejected.message}`);
         return;
       }
+      if (!online || (await waiting(app.db, `quotes:${id}`))) {
+        // No network (or the draft did not get through): the submit waits in the outbox behind the
+        // draft and is applied when it arrives, against the quote's state then.
+        await queueSubmit();
+        say(navigator.onLine ? s('quote.submitQueuedOnline') : s('quote.submitQueued'));
+        if (isNew) location.hash = salesHref.quote(id);
+        else await repaint();
+        return;
+      }
       const result = await app.api.post<Quote>(`/api/quotes/${encodeURIComponent(id)}/transitions`, { action: 'submit', comment: '' });
       if (!result.ok) {
+        if (result.status === 0) {
+          await queueSubmit();
+          say(s('quote.submitQueued'));
+          if (isNew) location.hash = salesHref.quote(id);
+          else await repaint();
+          return;
+        }
         say(problemText(result));
         return;
       }
@@ -374,10 +398,18 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
       app.toast(result.data.state === 'approved' ? s('quote.autoApproved') : s('quote.submitted'));
       if (isNew) location.hash = salesHref.quote(id);
       else await repaint();
+    } catch (error) {
+      say(t('form.failed', { message: String(error) }));
     } finally {
       submit.disabled = save.disabled = false;
     }
   });
+
+  const queueSubmit = async () => {
+    const current = await app.db.get('quotes', id);
+    await app.save({ name: 'quote.submit', args: { id, baseVersion: current ? (current._base ?? current).version : 0, comment: '' } });
+    row = await app.db.get('quotes', id);
+  };
 
   // ------------------------------------------------------------ past draft: state, lines, actions, history
   const act = async (action: string, button: HTMLButtonElement) => {
@@ -417,7 +449,7 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
 
   /** Edits the server kept as a new revision (the quote had left draft), or refused: say so, link the revision. */
   const paintNotices = async () => {
-    const records = (await app.db.getAll('rejected')).filter((r) => (r.mutation.name === 'quote.update' || r.mutation.name === 'quote.create') && r.mutation.args.id === id);
+    const records = (await app.db.getAll('rejected')).filter((r) => (r.mutation.name === 'quote.update' || r.mutation.name === 'quote.create' || r.mutation.name === 'quote.submit') && r.mutation.args.id === id);
     clear(
       notices,
       records.map((r) => {
@@ -481,9 +513,11 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
 
   const paintBody = () => {
     if (row && row.state !== 'draft') {
-      const actions = NEXT_ACTIONS[row.state];
+      // Submitted here and not sent yet: nothing else to do with it until the server has it.
+      const actions = row._pending ? [] : NEXT_ACTIONS[row.state];
       clear(
         body,
+        row._pending && row.state === 'submitted' ? h('p', { class: 'notice', testid: 'quote-submit-pending' }, s('quote.submitPending')) : null,
         card('quote-lines-card', s('quote.lines'), readOnlyLines(row)),
         actions.length
           ? h(
