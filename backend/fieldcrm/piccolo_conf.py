@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "fieldcrm.cases.piccolo_app",
         "fieldcrm.workflow.piccolo_app",
         "fieldcrm.notifications.piccolo_app",
+        "fieldcrm.tasks.piccolo_app",
     ]
 )

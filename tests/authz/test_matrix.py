@@ -803,12 +803,13 @@ async def step_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
 
 
 def step_decider(persona: str, target: Target) -> int | str:
-    """Whoever sees the memo reads its step (404 otherwise); only its decider decides (others 403)."""
+    """Whoever sees the memo reads its step (404 otherwise); only its decider decides (others 403), and never
+    on their own memo (separation of duties: HQ's own memo waits for another HQ admin)."""
     if persona in SIGNED_OUT:
         return 401
     if target.who is None or not sees(persona, target.who):
         return 404
-    return 200 if STEP_DECIDER[target.who] == persona else 403
+    return 200 if STEP_DECIDER[target.who] == persona and target.who != persona else 403
 
 
 async def definition_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
@@ -857,7 +858,7 @@ def own_delegation(persona: str, target: Target) -> int | str:
 def _delegation_body(ctx: Ctx, persona: str, target: Target) -> dict[str, Any]:
     del target
     now = utcnow()
-    deputy = "manager_b" if persona != "manager_b" else "manager_a"
+    deputy = "director" if persona != "director" else "manager_a"  # a leader above, or in the persona's scope
     return {
         "delegateId": str(ctx.person(deputy).id),
         "startsAt": now.isoformat(),

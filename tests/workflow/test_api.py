@@ -180,34 +180,36 @@ async def test_a_deputy_sees_and_decides_while_the_decider_is_away(
     step_id = await _submitted(org, memos)
     now = utcnow()
     away = {
-        "delegateId": str(org.manager_b.id),
+        "delegateId": str(org.director.id),
         "startsAt": (now - datetime.timedelta(hours=1)).isoformat(),
         "endsAt": (now + datetime.timedelta(days=3)).isoformat(),
     }
     r = await client.post("/api/delegations", json=away, headers=org.manager_a.headers)
     assert r.status_code == 201, r.text
     delegation = r.json()
-    assert delegation["delegateName"] == "Manager B"
-    r = await client.get("/api/delegations", headers=org.manager_b.headers)
+    assert delegation["delegateName"] == "Director"
+    r = await client.get("/api/delegations", headers=org.director.headers)
     assert [d["id"] for d in r.json()["items"]] == [delegation["id"]]
-    r = await client.get("/api/approvals", headers=org.manager_b.headers)
+    r = await client.get("/api/approvals", headers=org.director.headers)
     assert r.json()["items"][0]["onBehalfOfId"] == str(org.manager_a.id)
-    r = await _decision(client, step_id, org.manager_b, "deputy", comment="代批")
+    r = await _decision(client, step_id, org.director, "deputy", comment="代批")
     assert r.status_code == 200, r.text
     decision = r.json()["decision"]
-    assert (decision["actorName"], decision["onBehalfOfName"]) == ("Manager B", "Manager A")
+    assert (decision["actorName"], decision["onBehalfOfName"]) == ("Director", "Manager A")
     trail = await AuditEntry.select(AuditEntry.actor_name).where(AuditEntry.action == "wf.approve")
-    assert [t["actor_name"] for t in trail] == ["Manager B for Manager A"]
+    assert [t["actor_name"] for t in trail] == ["Director for Manager A"]
     # bad periods and deputies are refused with a reason; only the owner ends a delegation
     for bad, field in (
         ({**away, "endsAt": away["startsAt"]}, "endsAt"),
         ({**away, "delegateId": str(org.manager_a.id)}, "delegateId"),
         ({**away, "delegateId": str(uuid.uuid4())}, "delegateId"),
+        ({**away, "delegateId": str(org.rep_a2.id)}, "delegateId"),  # a rep never decides for anybody
+        ({**away, "delegateId": str(org.manager_b.id)}, "delegateId"),  # a peer outside the delegator's scope
     ):
         r = await client.post("/api/delegations", json=bad, headers=org.manager_a.headers)
         assert r.status_code == 422 and r.json()["field"] == field, r.text
     assert (
-        await client.delete(f"/api/delegations/{delegation['id']}", headers=org.manager_b.headers)
+        await client.delete(f"/api/delegations/{delegation['id']}", headers=org.director.headers)
     ).status_code == 404
     assert (
         await client.delete(f"/api/delegations/{delegation['id']}", headers=org.manager_a.headers)

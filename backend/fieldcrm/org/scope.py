@@ -51,6 +51,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "approvals.decide": ALL_ROLES,  # the step's decider list is the real check
     "delegations.manage": ALL_ROLES,
     "push.subscribe": ALL_ROLES,  # own devices and preferences only: checked in the service
+    "tasks.read": ALL_ROLES,  # the assignee's scope, as accounts
+    "tasks.write": ALL_ROLES,
+    "tasks.assign": LEADERS,  # give a task to someone else in one's subtree (a rep only to themselves)
+    "calendar.read": ALL_ROLES,  # one's own, or a person in one's subtree
 }
 
 

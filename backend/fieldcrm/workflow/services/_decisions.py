@@ -5,21 +5,21 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
 from fieldcrm.audit import services as audit
-from fieldcrm.lib.db import write_transaction
+from fieldcrm.lib.db import as_uuid, write_transaction
 from fieldcrm.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fieldcrm.lib.tables import new_id, utcnow
 from fieldcrm.org import scope
 from fieldcrm.org.schemas import Actor
-from fieldcrm.workflow import deciders, subjects
+from fieldcrm.workflow import subjects
 from fieldcrm.workflow.schemas import ApprovalDecideArgs, DecisionKind, DecisionResult
 from fieldcrm.workflow.services._common import MAX_KEY, OUTCOME_OF, STEP_STATUS_OF, _json, _names, _postgres
 from fieldcrm.workflow.services._instances import _activate_stage, _finish
-from fieldcrm.workflow.services._reading import _decision_out, _may_view
+from fieldcrm.workflow.services._reading import _decision_out, _may_view, _own_subject, _principals
 from fieldcrm.workflow.tables import (
     WorkflowDecision,
     WorkflowIdempotencyKey,
@@ -107,6 +107,14 @@ async def decide(
     return msgspec.json.decode(stored, type=DecisionResult)
 
 
+def _refuse_own(instance: Mapping[str, Any]) -> NoReturn:
+    msg = (
+        f"you own or submitted this {instance['subject_kind']} (yourself or the person you deputise for): "
+        "someone else must decide its approval"
+    )
+    raise Forbidden(msg, extra={"code": "separation_of_duties"})
+
+
 async def _decidable(
     actor: Actor, step_id: uuid.UUID, subject_version: int | None, now: datetime.datetime
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], subjects.SubjectInfo]:
@@ -119,16 +127,21 @@ async def _decidable(
     if step is None or instance is None:
         msg = f"approval step {step_id} not found"
         raise NotFound(msg)
-    principals = [actor.id, *await deciders.delegators_of(actor.id, now)]
+    principals = await _principals(actor, instance, now)
     mine = await WorkflowStepDecider.select().where(
         WorkflowStepDecider.step == step_id, WorkflowStepDecider.user.is_in(principals)
     )
     if not mine:
         if await _may_view(actor, instance):
-            msg = "you are not among the deciders of this step (nor deputising for one of them)"
+            msg = "you are not among the deciders of this step (nor deputising for one of them within your own scope)"
             raise Forbidden(msg)
         msg = f"approval step {step_id} not found"
         raise NotFound(msg)
+    if _own_subject(actor, instance):
+        _refuse_own(instance)
+    mine = [r for r in mine if not _own_subject(actor, instance, as_uuid(r["user"]))]
+    if not mine:
+        _refuse_own(instance)
     if step["status"] != "pending" or instance["status"] != "running":
         last = await (
             WorkflowDecision.select(WorkflowDecision.actor_name)
@@ -145,6 +158,8 @@ async def _decidable(
         msg = "you have already decided this step; it waits for the other deciders"
         raise Conflict(msg, extra={"code": "already_decided", "stepStatus": "pending"})
     info = await subjects.subject_type(instance["subject_kind"]).load(instance["subject_id"])
+    if _own_subject(actor, {**instance, "owner": info.owner_id, "started_by": None}, as_uuid(row["user"])):
+        _refuse_own(instance)  # the subject changed hands since it was submitted
     if subject_version is not None and subject_version != info.version:
         msg = (
             f"the {instance['subject_kind']} changed after you looked at it (you decided on version "

@@ -55,6 +55,23 @@ async def list_delegations(*, actor: Actor, page: PageParams) -> DelegationPage:
     return DelegationPage(items=[_delegation_out(r) for r in rows], total=total, next_cursor=page.next_cursor(total))
 
 
+def _check_deputy(actor: Actor, *, role: str, path: str) -> None:
+    """A deputy is a leader (manager, director, HQ) whose place in the tree overlaps the delegator's.
+
+    That is someone in the delegator's scope, or a leader above the delegator. A peer elsewhere in the
+    tree would only ever see their own scope's subjects (a delegation never widens it), so they are refused
+    rather than named for nothing; a rep never decides for anybody.
+    """
+    if role not in scope.LEADERS:
+        msg = "the deputy must be a manager, director or HQ admin: a rep cannot decide on someone's behalf"
+        raise InvalidInput(msg, field="delegateId")
+    in_my_scope = scope.unit_in_subtree(actor, path)
+    above_me = role == "hq_admin" or actor.org_path.startswith(path)
+    if not (in_my_scope or above_me):
+        msg = "the deputy must work in your part of the organisation (in your unit or below it) or above you"
+        raise InvalidInput(msg, field="delegateId")
+
+
 async def create_delegation(*, actor: Actor, data: DelegationCreate) -> Delegation:
     """While you are away, someone else sees and decides your steps (audited as "deputy for you")."""
     scope.require(actor, "delegations.manage")
@@ -74,10 +91,15 @@ async def create_delegation(*, actor: Actor, data: DelegationCreate) -> Delegati
         msg = "choose someone else as your deputy"
         raise InvalidInput(msg, field="delegateId")
     async with write_transaction():
-        delegate = await User.select(User.is_active).where(User.id == data.delegate_id).first()
+        delegate = await (
+            User.select(User.is_active, User.role, User.org_unit.path.as_alias("path"))
+            .where(User.id == data.delegate_id)
+            .first()
+        )
         if delegate is None or not delegate["is_active"]:
             msg = "the deputy must be an active user"
             raise InvalidInput(msg, field="delegateId")
+        _check_deputy(actor, role=delegate["role"], path=delegate["path"])
         delegation_id = new_id()
         await WorkflowDelegation.insert(
             WorkflowDelegation(

@@ -1,5 +1,6 @@
 """The inbox: open steps waiting for a person and for those they deputise for."""
 
+import uuid
 from typing import Any
 
 from fieldcrm.lib.db import read_transaction
@@ -36,13 +37,32 @@ _INBOX_COLUMNS = (
 )
 
 
+def _decidable_by(actor: Actor, delegators: list[uuid.UUID]) -> Any:
+    """Decider rows the actor may act on: their own, and their delegators' on subjects within the actor's scope.
+
+    Approvals the actor (or the person deputised for) owns or submitted are left out: separation of duties.
+    """
+    rows: Any = WorkflowStepDecider.user == actor.id
+    if delegators:
+        deputised = WorkflowStepDecider.user.is_in(delegators)
+        in_scope = scope.owner_filter(actor, _VIA_STEP.owner)
+        rows |= deputised if in_scope is None else deputised & in_scope
+    not_own = (_VIA_STEP.owner != actor.id) & (_VIA_STEP.started_by.is_null() | (_VIA_STEP.started_by != actor.id))
+    for person in delegators:
+        not_own &= (WorkflowStepDecider.user != person) | (
+            (_VIA_STEP.owner != person) & (_VIA_STEP.started_by.is_null() | (_VIA_STEP.started_by != person))
+        )
+    return rows & ((_VIA_STEP.workflow_type != "approval") | not_own)
+
+
 async def inbox(*, actor: Actor, page: PageParams, kind: str | None = None) -> InboxPage:
     """Open steps waiting for the actor and for those they deputise for, soonest due first."""
     scope.require(actor, "approvals.read")
     now = utcnow()
     async with read_transaction():
-        principals = [actor.id, *await deciders.delegators_of(actor.id, now)]
-        where = WorkflowStepDecider.user.is_in(principals) & WorkflowStepDecider.is_open.eq(True)
+        where = WorkflowStepDecider.is_open.eq(True) & _decidable_by(
+            actor, await deciders.delegators_of(actor.id, now) if actor.role != "rep" else []
+        )
         if kind is not None:
             where &= _VIA_STEP.subject_kind == kind
         rows = await (

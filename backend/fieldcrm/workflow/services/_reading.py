@@ -1,10 +1,11 @@
 """Reading instances and steps: history, the decision screen, who may see what."""
 
+import datetime
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fieldcrm.lib.db import read_transaction
+from fieldcrm.lib.db import as_uuid, read_transaction
 from fieldcrm.lib.errors import NotFound
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.tables import utcnow
@@ -129,20 +130,56 @@ async def _instance(instance_id: uuid.UUID) -> Instance:
     return (await _instances_out([row]))[0]
 
 
+async def _owner_path(owner_id: Any) -> str | None:
+    row = await User.select(User.org_unit.path.as_alias("path")).where(User.id == owner_id).first()
+    return str(row["path"]) if row is not None else None
+
+
 async def _may_view(actor: Actor, instance: Mapping[str, Any]) -> bool:
-    """The owner, leaders above the owner, HQ, and anyone who is or was a decider of one of its steps."""
+    """The owner, leaders above the owner, HQ, and anyone who is or was a decider of one of its steps.
+
+    A deputy sees through their own scope only: deputising for someone never widens what one sees.
+    """
     if scope.sees_everything(actor) or instance["owner"] == actor.id:
         return True
     if actor.role != "rep":
-        owner = await User.select(User.org_unit.path.as_alias("path")).where(User.id == instance["owner"]).first()
-        if owner is not None and scope.unit_in_subtree(actor, owner["path"]):
+        path = await _owner_path(instance["owner"])
+        if path is not None and scope.unit_in_subtree(actor, path):
             return True
-    principals = [actor.id, *await deciders.delegators_of(actor.id, utcnow())]
     return bool(
         await WorkflowStepDecider.exists().where(
-            WorkflowStepDecider.step.instance == instance["id"], WorkflowStepDecider.user.is_in(principals)
+            WorkflowStepDecider.step.instance == instance["id"], WorkflowStepDecider.user == actor.id
         )
     )
+
+
+def _interested(instance: Mapping[str, Any]) -> set[uuid.UUID]:
+    """Who may not decide an approval of this instance: the subject's owner and whoever submitted it."""
+    return {as_uuid(u) for u in (instance["owner"], instance.get("started_by")) if u is not None}
+
+
+def _own_subject(actor: Actor, instance: Mapping[str, Any], *others: uuid.UUID) -> bool:
+    """Separation of duties: an approval is never decided by (or on behalf of) its owner or submitter.
+
+    Work orders are different: their steps are the owner's own work.
+    """
+    if instance["workflow_type"] != "approval":
+        return False
+    return bool({actor.id, *others} & _interested(instance))
+
+
+async def _principals(actor: Actor, instance: Mapping[str, Any], now: datetime.datetime) -> list[uuid.UUID]:
+    """Whose decider rows the actor may act on for this instance.
+
+    Their own; and those of the people they deputise for, only while the deputy is a leader and the
+    subject's owner lies in the deputy's own scope (a delegation never widens what a deputy sees).
+    """
+    principals = [actor.id]
+    if actor.role != "rep":
+        path = await _owner_path(instance["owner"])
+        if path is not None and scope.unit_in_subtree(actor, path):
+            principals += await deciders.delegators_of(actor.id, now)
+    return principals
 
 
 async def running(*, kind: str, subject_id: uuid.UUID) -> Instance | None:
@@ -195,11 +232,15 @@ async def get_step(*, actor: Actor, step_id: uuid.UUID) -> StepDetail:
         if step is None or instance is None or not await _may_view(actor, instance):
             msg = f"approval step {step_id} not found"
             raise NotFound(msg)
-        principals = [actor.id, *await deciders.delegators_of(actor.id, now)]
-        can_decide = step["status"] == "pending" and await WorkflowStepDecider.exists().where(
-            WorkflowStepDecider.step == step_id,
-            WorkflowStepDecider.user.is_in(principals),
-            WorkflowStepDecider.is_open.eq(True),
+        principals = await _principals(actor, instance, now)
+        can_decide = (
+            step["status"] == "pending"
+            and not _own_subject(actor, instance)
+            and await WorkflowStepDecider.exists().where(
+                WorkflowStepDecider.step == step_id,
+                WorkflowStepDecider.user.is_in([p for p in principals if not _own_subject(actor, instance, p)]),
+                WorkflowStepDecider.is_open.eq(True),
+            )
         )
         full = (await _instances_out([instance]))[0]
     current = next(s for s in full.steps if s.id == step_id)
