@@ -48,6 +48,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     embedded_worker: bool = False
     # Only the chaos test's negative control turns this off, to prove the test can see duplicates.
     sync_replay_guard: bool = True
+    # What a device keeps of the field day (docs/sync.md), in days: plans from N back to M ahead, visits of
+    # the last N days, closed opportunities, final quotes and closed cases/projects of the last N days.
+    sync_plans_back_days: int = 30
+    sync_plans_ahead_days: int = 60
+    sync_visits_days: int = 90
+    sync_closed_days: int = 180
+    # A whole push must finish within this long, or it rolls back and answers 503 (nothing advances).
+    sync_push_deadline_s: int = 15
     # Web Push (docs/push.md): the VAPID private key made by `fieldcrm vapid` (default: "vapid_private.pem"
     # beside the SQLite file, or in the working directory on PostgreSQL), and a contact for push services.
     vapid_private_key_path: str = ""
@@ -57,6 +65,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     push_lease_s: int = 120  # a claimed notification another worker may take over after this
     push_batch: int = 500
     push_concurrency: int = 200
+    # GET /metrics answers only with "Authorization: Bearer <this>"; empty: the endpoint does not exist.
+    metrics_token: str = ""
 
     @property
     def is_sqlite(self) -> bool:

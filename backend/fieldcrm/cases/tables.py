@@ -1,6 +1,6 @@
 """Cases (complaints, faults, service requests) and delivery projects: work orders run on the workflow engine."""
 
-from piccolo.columns import Date, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Date, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from fieldcrm.accounts.tables import Account
@@ -25,6 +25,7 @@ class Case(Table, tablename="cases"):
     due_at = Timestamptz(index=True)  # resolution due by the priority's SLA
     resolved_at = Timestamptz(null=True, default=None)
     version = Integer(default=1)
+    sync_version = BigInt(default=0, index=True)  # stamped by the sync triggers (its steps too)
     created_at = created_column()
     updated_at = updated_column()
 
@@ -44,5 +45,6 @@ class Project(Table, tablename="delivery_projects"):
     notes = Text(default="")
     completed_at = Timestamptz(null=True, default=None)
     version = Integer(default=1)
+    sync_version = BigInt(default=0, index=True)  # stamped by the sync triggers (its steps too)
     created_at = created_column()
     updated_at = updated_column()

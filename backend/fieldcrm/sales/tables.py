@@ -70,6 +70,7 @@ class Opportunity(Table, tablename="opportunities"):
     stage_version = Integer(default=1)
     amount_version = Integer(default=1)
     close_version = Integer(default=1)
+    sync_version = BigInt(default=0, index=True)  # stamped by the sync triggers; never set by services
     created_at = created_column()
     updated_at = updated_column()
     deleted_at = deleted_column()
@@ -109,6 +110,7 @@ class Quote(Table, tablename="quotes"):
     submitted_at = Timestamptz(null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)
     version = Integer(default=1)
+    sync_version = BigInt(default=0, index=True)  # stamped by the sync triggers (lines and approvals too)
     created_at = created_column()
     updated_at = updated_column()
 

@@ -7,11 +7,24 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from fieldcrm.accounts.duplicates import DuplicateCandidate
 from fieldcrm.accounts.feed import RevenueCell
-from fieldcrm.accounts.schemas import Account, AccountPatch, Contact, ContactCreate, ContactPatch, Holding, Note
+from fieldcrm.accounts.schemas import (
+    Account,
+    AccountCreate,
+    AccountPatch,
+    Contact,
+    ContactCreate,
+    ContactPatch,
+    Holding,
+    Note,
+)
+from fieldcrm.cases.schemas import Case, Project
 from fieldcrm.lib.structs import BaseStruct
 from fieldcrm.org.schemas import Latitude, Longitude
-from fieldcrm.visits.schemas import Accuracy, VisitLogPut, VisitPlanPatch
+from fieldcrm.sales.feed import SyncedQuote
+from fieldcrm.sales.schemas import Opportunity
+from fieldcrm.visits.schemas import Accuracy, Visit, VisitLogPut, VisitPlan, VisitPlanPatch
 
 MAX_BATCH = 500
 
@@ -42,6 +55,8 @@ class MutationResult(BaseStruct):
     code: str | None = None
     message: str | None = None
     conflicts: dict[str, Any] | None = None  # per field {yours, server}, for guarded fields on a stale base
+    # account.create answered code "possible_duplicate": the accounts it may duplicate (a leader can merge them).
+    candidates: list[DuplicateCandidate] | None = None
 
 
 class PushResponse(BaseStruct):
@@ -58,17 +73,34 @@ class PullRequest(BaseStruct):
     cursor: str | None = None
 
 
-class Deletes(BaseStruct):
-    """Ids the device must remove (a deleted account takes its contacts, holdings and notes along)."""
+class Deletes(BaseStruct, kw_only=True):
+    """Ids the device must remove.
+
+    A deleted account takes everything of it along on the device (contacts, holdings, notes, plans,
+    visits, opportunities, quotes, cases, projects). Rows that left the caller's scope or their window
+    come back here too.
+    """
 
     accounts: list[uuid.UUID]
     contacts: list[uuid.UUID]
     holdings: list[uuid.UUID]
     notes: list[uuid.UUID]
+    plans: list[uuid.UUID] = []  # noqa: RUF012 - msgspec copies defaults
+    visits: list[uuid.UUID] = []  # noqa: RUF012
+    opportunities: list[uuid.UUID] = []  # noqa: RUF012
+    quotes: list[uuid.UUID] = []  # noqa: RUF012
+    cases: list[uuid.UUID] = []  # noqa: RUF012
+    projects: list[uuid.UUID] = []  # noqa: RUF012
 
 
-class PullResponse(BaseStruct):
-    """Rows to upsert, ids to delete, and the cursor for the next pull."""
+class PullResponse(BaseStruct, kw_only=True):
+    """Rows to upsert, ids to delete, and the cursor for the next pull.
+
+    Accounts (with contacts, holdings, notes, revenue) page through a full snapshot; the other kinds
+    come whole with its first page. Windows (settings ``FIELDCRM_SYNC_*``): plans from 30 days back to
+    60 ahead, visits of the last 90 days, opportunities open or closed in the last 180 days, quotes,
+    cases and projects open or closed in the last 180 days.
+    """
 
     cursor: str
     reset: bool
@@ -78,6 +110,12 @@ class PullResponse(BaseStruct):
     holdings: list[Holding]
     notes: list[Note]
     revenue: list[RevenueCell]
+    plans: list[VisitPlan] = []  # noqa: RUF012 - msgspec copies defaults
+    visits: list[Visit] = []  # noqa: RUF012
+    opportunities: list[Opportunity] = []  # noqa: RUF012
+    quotes: list[SyncedQuote] = []  # noqa: RUF012
+    cases: list[Case] = []  # noqa: RUF012
+    projects: list[Project] = []  # noqa: RUF012
     deletes: Deletes
 
 
@@ -175,3 +213,21 @@ class PlanUpdateArgs(VisitPlanPatch, kw_only=True):
     """plan.update: move, re-purpose or cancel a plan."""
 
     id: uuid.UUID
+
+
+# ---------------------------------------------------------------- created on the phone
+
+
+class AccountCreateArgs(AccountCreate, kw_only=True):
+    """account.create: a prospect, or a member company under a group (``parentId``), made on the phone.
+
+    ``code`` may be left out for a prospect (the server makes one from the id). The phone's fix
+    (``pinLatitude``, ``pinLongitude``, ``pinAccuracyM``) is not the account's location: it becomes a
+    location proposal a leader confirms, as an accurate check-in's does.
+    """
+
+    id: uuid.UUID  # type: ignore[assignment]  # the client makes the id, so a replay finds it
+    code: Annotated[str, Meta(max_length=64, pattern=r"^[A-Za-z0-9_.\-/]*$")] = ""  # type: ignore[assignment]
+    pin_latitude: Latitude | None = None
+    pin_longitude: Longitude | None = None
+    pin_accuracy_m: Accuracy | None = None

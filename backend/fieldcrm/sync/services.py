@@ -9,6 +9,7 @@ whole batch (nothing advances) and answers 503.
 
 import contextvars
 import datetime
+import hashlib
 import itertools
 import sqlite3
 import uuid
@@ -28,6 +29,7 @@ from fieldcrm.lib.tables import utcnow
 from fieldcrm.org.schemas import Actor
 from fieldcrm.sales.mutations import MUTATIONS as SALES_MUTATIONS
 from fieldcrm.settings import get_settings
+from fieldcrm.sync import feeds
 from fieldcrm.sync.schemas import (
     MAX_BATCH,
     AccountNoteArgs,
@@ -299,21 +301,54 @@ async def _bind_for_pull(actor: Actor, client_id: uuid.UUID) -> None:
         raise Forbidden(msg, extra={"code": "client_bound"})
 
 
-def _parse_cursor(cursor: str | None) -> tuple[str, int, uuid.UUID | None]:
-    """('start', 0, None) | ('delta', version, None) | ('snapshot', version, after_id)."""
+def _fingerprint(actor: Actor) -> str:
+    """What a device's copy depends on besides the data: who pulls, their role and org unit, the windows.
+
+    A cursor carries it, so a user whose role or team changed (or a server whose windows changed) gets a
+    full snapshot at the next pull, without signing in again and without any state kept per device.
+    """
+    key = f"{actor.id}|{actor.role}|{actor.org_path}|{feeds.fingerprint()}"
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def _parse_cursor(cursor: str | None, fingerprint: str) -> tuple[str, int, uuid.UUID | None, datetime.date | None]:
+    """('start', 0, None, None) | ('delta', version, None, day) | ('snapshot', version, after_id, day).
+
+    Cursors: ``d:<version>:<day>:<fingerprint>`` and ``s:<version>:<after>:<day>:<fingerprint>``. A cursor
+    of another scope, or of the format before the field day was synced (``<version>``, ``s:<version>:<after>``),
+    starts over.
+    """
     if cursor is None or cursor == "":
-        return "start", 0, None
+        return "start", 0, None, None
+    parts = cursor.split(":")
     try:
-        if cursor.startswith("s:"):
-            _, version, after = cursor.split(":", 2)
-            return "snapshot", int(version), uuid.UUID(after) if after else None
-        return "delta", int(cursor), None
-    except ValueError as exc:
-        msg = "cursor is not one this server issued; pull with cursor null to start over"
-        raise InvalidInput(msg, field="cursor") from exc
+        if parts[0] == "d" and len(parts) == 4:
+            day = datetime.datetime.strptime(parts[2], "%Y%m%d").replace(tzinfo=datetime.UTC).date()
+            version = int(parts[1])
+            return ("delta", version, None, day) if parts[3] == fingerprint else ("start", 0, None, None)
+        if parts[0] == "s" and len(parts) == 5:
+            day = datetime.datetime.strptime(parts[3], "%Y%m%d").replace(tzinfo=datetime.UTC).date()
+            version, after = int(parts[1]), uuid.UUID(parts[2]) if parts[2] else None
+            return ("snapshot", version, after, day) if parts[4] == fingerprint else ("start", 0, None, None)
+        if (parts[0] == "s" and len(parts) == 3) or (len(parts) == 1 and int(parts[0]) >= 0):
+            return "start", 0, None, None
+    except ValueError:
+        pass
+    msg = "cursor is not one this server issued; pull with cursor null to start over"
+    raise InvalidInput(msg, field="cursor")
 
 
-def _response(result: feed.Feed, *, cursor: str, reset: bool, more: bool) -> PullResponse:
+def _response(
+    result: feed.Feed,
+    *,
+    cursor: str,
+    reset: bool,
+    more: bool,
+    kinds: dict[str, list[Any]] | None = None,
+    gone: dict[str, list[uuid.UUID]] | None = None,
+) -> PullResponse:
+    kinds = kinds or {}
+    gone = gone or {}
     return PullResponse(
         cursor=cursor,
         reset=reset,
@@ -323,20 +358,28 @@ def _response(result: feed.Feed, *, cursor: str, reset: bool, more: bool) -> Pul
         holdings=result.holdings,
         notes=result.notes,
         revenue=result.revenue,
+        **{kind: kinds.get(kind, []) for kind in KINDS},
         deletes=Deletes(
             accounts=result.deleted_accounts,
             contacts=result.deleted_contacts,
             holdings=result.deleted_holdings,
             notes=result.deleted_notes,
+            **{kind: gone.get(kind, []) for kind in KINDS},
         ),
     )
 
 
+KINDS = tuple(source.kind for source in feeds.SOURCES)
+
+
 async def pull(*, actor: Actor, data: PullRequest) -> PullResponse:
     """Changes since the cursor in the actor's current scope, read in one snapshot (docs/sync.md)."""
-    kind, since, after = _parse_cursor(data.cursor)
+    fingerprint = _fingerprint(actor)
+    kind, since, after, day = _parse_cursor(data.cursor, fingerprint)
     await _bind_for_pull(actor, data.client_id)
     window_start, _ = await accounts.revenue_window()
+    today = feeds.pull_day()
+    windows = feeds.Windows.on(today)
     async with read_transaction():
         counter = await ChangeCounter.select(ChangeCounter.value).where(ChangeCounter.id == 1).first()
         horizon = await SyncHorizon.select(SyncHorizon.version).where(SyncHorizon.id == 1).first()
@@ -348,14 +391,23 @@ async def pull(*, actor: Actor, data: PullRequest) -> PullResponse:
             kind, after = "start", None
         if kind == "delta":
             moved_rows = await ScopeChange.select(ScopeChange.account_id).where(ScopeChange.version > since)
-            moved = [r["account_id"] for r in moved_rows]
+            moved = list({r["account_id"] for r in moved_rows})
             result = await feed.changes_since(actor=actor, since=since, moved=moved, window_start=window_start)
-            return _response(result, cursor=str(version), reset=False, more=False)
+            old = feeds.Windows.on(day) if day is not None else None
+            kinds, gone = await feeds.changes(actor, since, moved, old, windows)
+            cursor = f"d:{version}:{today:%Y%m%d}:{fingerprint}"
+            return _response(result, cursor=cursor, reset=False, more=False, kinds=kinds, gone=gone)
         snapshot_version = version if kind == "start" else since
+        page_day = today if kind == "start" or day is None else day
         page = await feed.snapshot_page(actor=actor, after=after, limit=SNAPSHOT_PAGE, window_start=window_start)
+        # The other kinds come whole with the first page, read in its snapshot; later pages carry accounts only.
+        kinds = await feeds.snapshot(actor, windows) if kind == "start" else {}
         more = len(page.accounts) == SNAPSHOT_PAGE
-        cursor = f"s:{snapshot_version}:{page.accounts[-1].id}" if more else str(snapshot_version)
-        return _response(page, cursor=cursor, reset=kind == "start", more=more)
+        if more:
+            cursor = f"s:{snapshot_version}:{page.accounts[-1].id}:{page_day:%Y%m%d}:{fingerprint}"
+        else:
+            cursor = f"d:{snapshot_version}:{page_day:%Y%m%d}:{fingerprint}"
+        return _response(page, cursor=cursor, reset=kind == "start", more=more, kinds=kinds)
 
 
 async def rejections(*, actor: Actor, client_id: uuid.UUID, page: PageParams) -> RejectionPage:

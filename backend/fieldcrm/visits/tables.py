@@ -2,6 +2,7 @@
 
 from piccolo.columns import (
     JSON,
+    BigInt,
     Boolean,
     Date,
     DoublePrecision,
@@ -30,6 +31,7 @@ class VisitPlan(Table, tablename="visit_plans"):
     purpose = Varchar(length=200, default="")
     status = Varchar(length=16, default="planned")  # planned | done | cancelled
     visit_id = Varchar(length=36, null=True, default=None)  # the visit that fulfilled it
+    sync_version = BigInt(default=0, index=True)  # stamped by the sync triggers; never set by services
     created_at = created_column()
     updated_at = updated_column()
     deleted_at = deleted_column()
@@ -76,6 +78,7 @@ class Visit(Table, tablename="visits"):
     follow_up_date = Date(null=True, default=None)
     photo_sha256 = Varchar(length=64, null=True, default=None)
     photo_type = Varchar(length=32, null=True, default=None)
+    sync_version = BigInt(default=0, index=True)  # stamped by the sync triggers; never set by services
     created_at = created_column()
     updated_at = updated_column()
 
