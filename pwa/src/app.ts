@@ -8,6 +8,7 @@ import { uuid } from './lib/uuid';
 import { SyncEngine } from './sync/engine';
 import type { Author, Mutation, NewMutation } from './sync/mutations';
 import { enqueue } from './sync/outbox';
+import { guardSignOut } from './sync/signout';
 import { startScheduler, type Scheduler } from './sync/scheduler';
 import type { Updates } from './ui/update';
 import { refreshAfterSync } from './visits/store';
@@ -126,12 +127,24 @@ export class App {
     return { ok: true };
   }
 
-  /** Sign out: end the session if the server can be reached, forget everything, new client id. */
-  async signOut(): Promise<void> {
+  /**
+   * Sign out: end the session if the server can be reached, forget everything, new client id.
+   * `discard`: how many unsent changes the person agreed to lose (Settings asks first); more waiting
+   * than that throws PendingChangesError and nothing is wiped.
+   */
+  async signOut(discard = 0): Promise<void> {
+    await guardSignOut(this.db, discard);
     this.scheduler?.stop();
     this.scheduler = null;
     // A run in progress must not write the old user's rows after the wipe.
-    await Promise.all([this.engine.idle(), navigator.onLine ? this.api.post('/api/auth/logout') : null]);
+    await this.engine.idle();
+    try {
+      await guardSignOut(this.db, discard);
+    } catch (error) {
+      this.startSync();
+      throw error;
+    }
+    if (navigator.onLine) await this.api.post('/api/auth/logout');
     this.clientId = uuid();
     await wipeUserData(this.db, this.clientId);
     this.me = null;

@@ -35,9 +35,24 @@ export interface RejectedMutation {
   code: string;
   message: string;
   conflicts?: Record<string, { yours: unknown; server: unknown }> | undefined;
-  /** the server applied it, but not as sent (an opportunity's guarded field kept, a quote edit kept as a new revision) */
+  /** the server applied it, but not as sent (an opportunity's guarded field kept, a quote edit kept as a new revision, a possible duplicate account) */
   applied?: boolean;
+  /** account.create answered `possible_duplicate`: the accounts it may repeat */
+  candidates?: DuplicateCandidate[];
   rejectedAt: string;
+}
+
+/** An existing account a new one may repeat (sync push result of account.create), and why. */
+export interface DuplicateCandidate {
+  id: string;
+  name: string;
+  ownerName: string;
+  /** same_code | same_name_city | nearby_similar_name */
+  reasons: string[];
+  inScope: boolean;
+  code?: string;
+  city?: string;
+  distanceM?: number | null;
 }
 
 /** What only the server can tell (the audit timeline, group rows out of scope), kept from the last overview. */

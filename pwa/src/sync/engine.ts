@@ -3,7 +3,7 @@
 // shows. The queue is kept through every failure; only the server's answer removes a mutation.
 import type { Api, ApiResult } from '../api/client';
 import type { MutationResult, PullResponse, PushResponse, RejectionRecord } from '../api/types';
-import { META, type AppDB, type RejectedMutation } from '../db/db';
+import { META, type AppDB, type DuplicateCandidate, type RejectedMutation } from '../db/db';
 import { Emitter } from '../lib/events';
 import { rollBack, replay, replayKeys, rowKey, settle, type Author, type Mutation } from './mutations';
 import { writeTx } from './outbox';
@@ -273,6 +273,10 @@ export class SyncEngine {
         // Applied, but not as sent (an opportunity's guarded field kept by the server, a quote edit
         // kept as a new revision): listed with the rejections so the person sees it and picks.
         await rejectedStore.add({ mutation: m, code: r.code ?? 'conflict', message: r.message ?? '', conflicts: r.conflicts, rejectedAt: at, applied: true });
+      } else if (r.code === 'possible_duplicate') {
+        // A new account the server took but that may repeat one it has: the rep keeps it or opens the other.
+        const candidates = (r as MutationResult & { candidates?: DuplicateCandidate[] | null }).candidates ?? [];
+        await rejectedStore.add({ mutation: m, code: r.code, message: r.message ?? '', candidates, rejectedAt: at, applied: true });
       }
     }
     for (const m of rejected) await rollBack(tx, m);

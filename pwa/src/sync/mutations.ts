@@ -14,8 +14,9 @@ export type ContactChanges = Partial<Pick<Contact, 'name' | 'title' | 'phones' |
 export interface MutationArgs extends SalesMutationArgs {
   /**
    * A prospect, or a new member company under a group (`parentId`). The phone's fix is a proposed
-   * pin (`latitude`, `longitude`, `accuracyM`, `fixAt`) that a manager confirms, as a check-in's is.
-   * On arrival the server looks for duplicates and answers `applied` with `code: "possible_duplicate"`.
+   * pin (`pinLatitude`, `pinLongitude`, `pinAccuracyM`) that a leader confirms, as a check-in's is.
+   * `code` may be '' (the server makes one). On arrival the server looks for duplicates and answers
+   * `applied` with `code: "possible_duplicate"` and the `candidates`.
    */
   'account.create': {
     id: string;
@@ -27,10 +28,9 @@ export interface MutationArgs extends SalesMutationArgs {
     address: string;
     city: string;
     notes: string;
-    latitude?: number | null;
-    longitude?: number | null;
-    accuracyM?: number | null;
-    fixAt?: string | null;
+    pinLatitude?: number | null;
+    pinLongitude?: number | null;
+    pinAccuracyM?: number | null;
   };
   'account.update': { id: string; baseVersion: number; changes: AccountChanges };
   'account.note': { id: string; accountId: string; text: string };

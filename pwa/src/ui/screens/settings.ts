@@ -1,7 +1,8 @@
 import { isLocale, LOCALES, getLocale, t } from '../../i18n';
-import { h, select } from '../dom';
+import { clear, h, select } from '../dom';
 import { href } from '../router';
 import type { ScreenFactory } from '../shell';
+import { mustAsk, PendingChangesError, signOutRisk } from '../../sync/signout';
 
 export const settingsScreen: ScreenFactory = async (app) => {
   const me = app.me;
@@ -23,36 +24,67 @@ export const settingsScreen: ScreenFactory = async (app) => {
     storage.textContent = t('settings.storage', { accounts, contacts });
   });
 
-  const warning = h('div', { class: 'confirm', testid: 'signout-warning', hidden: true });
-  const signOut = async () => {
-    await app.signOut();
+  // Sign out asks first when it would cost something: changes not yet sent (lost with the wipe),
+  // or no network (signing back in needs one). It offers to stay, or to sync now and look again.
+  const warning = h('div', { class: 'confirm', testid: 'signout-warning', role: 'alertdialog', hidden: true });
+  const signOut = async (discard: number) => {
+    try {
+      await app.signOut(discard);
+    } catch (error) {
+      if (error instanceof PendingChangesError) await ask();
+      else throw error;
+    }
   };
-  const signOutButton = h(
-    'button',
-    {
-      type: 'button',
-      class: 'btn btn-danger-outline btn-block',
-      testid: 'signout',
-      onclick: async () => {
-        const waiting = await app.db.count('outbox');
-        if (waiting === 0) {
-          await signOut();
-          return;
-        }
-        warning.replaceChildren(
-          h('p', null, t('settings.signOutWarn', { n: waiting })),
-          h(
-            'div',
-            { class: 'row' },
-            h('button', { type: 'button', class: 'btn', testid: 'signout-sync', onclick: () => app.scheduler?.now() }, t('settings.syncFirst')),
-            h('button', { type: 'button', class: 'btn btn-danger', testid: 'signout-confirm', onclick: signOut }, t('settings.signOutAnyway')),
-          ),
-        );
-        warning.hidden = false;
+  const ask = async () => {
+    const risk = await signOutRisk(app.db, navigator.onLine);
+    if (!mustAsk(risk)) {
+      warning.hidden = true;
+      await signOut(0);
+      return;
+    }
+    const status = h('p', { class: 'muted small', testid: 'signout-status', role: 'status' });
+    const syncButton = h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn',
+        testid: 'signout-sync',
+        hidden: !navigator.onLine || risk.pending === 0,
+        onclick: async () => {
+          syncButton.disabled = true;
+          status.textContent = t('signout.syncing');
+          await app.engine.run();
+          const after = await signOutRisk(app.db, navigator.onLine);
+          syncButton.disabled = false;
+          if (after.pending === 0) {
+            status.textContent = t('signout.allSent');
+            await ask();
+          } else status.textContent = t('signout.stillWaiting', { n: after.pending });
+        },
       },
-    },
-    t('settings.signOut'),
-  );
+      t('settings.syncFirst'),
+    );
+    clear(
+      warning,
+      h('p', { class: 'confirm-title' }, h('strong', null, t('signout.title'))),
+      risk.pending > 0 ? h('p', { testid: 'signout-pending', 'data-count': risk.pending }, t('signout.pending', { n: risk.pending })) : null,
+      risk.offline ? h('p', { testid: 'signout-offline' }, t('signout.offline')) : null,
+      status,
+      h(
+        'div',
+        { class: 'row' },
+        h('button', { type: 'button', class: 'btn btn-primary', testid: 'signout-wait', onclick: () => (warning.hidden = true) }, t('signout.wait')),
+        syncButton,
+        h(
+          'button',
+          { type: 'button', class: 'btn btn-danger', testid: 'signout-confirm', onclick: () => void signOut(risk.pending) },
+          risk.pending > 0 ? t('signout.discard', { n: risk.pending }) : t('signout.anyway'),
+        ),
+      ),
+    );
+    warning.hidden = false;
+  };
+  const signOutButton = h('button', { type: 'button', class: 'btn btn-danger-outline btn-block', testid: 'signout', onclick: () => void ask() }, t('settings.signOut'));
 
   const updateStatus = h('p', { class: 'muted', testid: 'update-status', role: 'status' });
   const checkButton = h(
