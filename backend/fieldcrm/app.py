@@ -29,6 +29,7 @@ from fieldcrm.org.controllers import AuthController, MeController, OrgUnitContro
 from fieldcrm.sales.controllers import CONTROLLERS as SALES_CONTROLLERS
 from fieldcrm.settings import Settings, get_settings
 from fieldcrm.sync.controllers import SyncController
+from fieldcrm.tasks.controllers import CONTROLLERS as TASK_CONTROLLERS
 from fieldcrm.visits.controllers import CONTROLLERS as VISIT_CONTROLLERS
 from fieldcrm.worker import default_jobs, run_jobs
 from fieldcrm.workflow.controllers import CONTROLLERS as WORKFLOW_CONTROLLERS
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CoverageController,
             *WORKFLOW_CONTROLLERS,
             *PUSH_CONTROLLERS,
+            *TASK_CONTROLLERS,
             SyncController,
         ],
         middleware=[auth_middleware()],

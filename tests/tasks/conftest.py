@@ -1,6 +1,7 @@
 """Fixtures of the task tests: a frozen clock, so nothing depends on the hour the suite runs."""
 
 import datetime
+
 import pytest
 
 from fieldcrm.tasks import ics, services
