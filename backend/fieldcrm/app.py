@@ -18,6 +18,7 @@ from fieldcrm import __version__
 from fieldcrm.accounts.controllers import CONTROLLERS as ACCOUNT_CONTROLLERS
 from fieldcrm.analytics.controllers import CoverageController
 from fieldcrm.cases.controllers import CONTROLLERS as CASE_CONTROLLERS
+from fieldcrm.integrations.controllers import CONTROLLERS as INTEGRATION_CONTROLLERS
 from fieldcrm.lib.auth import auth_middleware, provide_actor
 from fieldcrm.lib.db import close_engine, engine, is_unique_violation, open_engine
 from fieldcrm.lib.errors import DomainError, TooManyRequests, Unavailable
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CoverageController,
             *WORKFLOW_CONTROLLERS,
             *PUSH_CONTROLLERS,
+            *INTEGRATION_CONTROLLERS,
             *TASK_CONTROLLERS,
             SyncController,
         ],

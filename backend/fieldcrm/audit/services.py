@@ -27,6 +27,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _person_id(actor: Actor | None) -> uuid.UUID | None:
+    # A service account is not a user: its entries carry its name (display_name) and no user id.
+    return actor.id if actor is not None and actor.service_scopes is None else None
+
+
 def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, list[Any]]:
     """Changed fields as {field: [before, after]}; a create has only afters, a delete only befores."""
     before = before or {}
@@ -62,7 +67,7 @@ async def record(
         return
     await AuditRow.insert(
         AuditRow(
-            actor=actor.id if actor else None,
+            actor=_person_id(actor),
             actor_name=actor.display_name if actor else "system",
             entity=entity,
             entity_id=entity_id,
@@ -89,7 +94,7 @@ def entry_row(
 ) -> AuditRow:
     """An audit row to be written later with ``record_many``."""
     return AuditRow(
-        actor=actor.id if actor else None,
+        actor=_person_id(actor),
         actor_name=actor.display_name if actor else "system",
         entity=entity,
         entity_id=entity_id,

@@ -10,6 +10,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 
+from fieldcrm.integrations import service_accounts
 from fieldcrm.lib.errors import Forbidden, NotAuthenticated
 from fieldcrm.org import services as org_services
 from fieldcrm.org.schemas import Actor
@@ -36,6 +37,13 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         """Find the session; unsafe cookie requests must echo the CSRF token."""
         token = bearer_token(connection)
+        if token is not None and service_accounts.is_service_token(token):
+            # Another system: its scopes are decided in fieldcrm.org.scope like people's roles.
+            service = await service_accounts.authenticate(token)
+            if service is None:
+                msg = "this service-account token is unknown, revoked, or its account is disabled"
+                raise NotAuthenticated(msg)
+            return AuthenticationResult(user=service, auth=token)
         via_cookie = token is None
         if token is None:
             token = connection.cookies.get(SESSION_COOKIE)

@@ -34,6 +34,8 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     session_id: str = ""
     via_cookie: bool = False
     csrf_token: str = ""
+    # A service account's scopes (decided in org/scope.py); None for a person. A service account is never a user.
+    service_scopes: frozenset[str] | None = None
 
 
 class OrgUnit(BaseStruct):

@@ -55,29 +55,52 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tasks.write": ALL_ROLES,
     "tasks.assign": LEADERS,  # give a task to someone else in one's subtree (a rep only to themselves)
     "calendar.read": ALL_ROLES,  # one's own, or a person in one's subtree
+    "integrations.manage": HQ,  # service accounts, their tokens, webhooks
+    "billing.write": HQ,  # billing batches (people at HQ may replay one by hand)
+    "billing.read": ALL_ROLES,  # bills, payments, arrears in the caller's scope
+    "collections.write": ALL_ROLES,
+    "contracts.read": ALL_ROLES,
+    "contracts.write": ALL_ROLES,
+    "contracts.sign": LEADERS,
+}
+
+# What a service account's scopes let it do: the same permission names as people's roles. A service
+# account never has a role: what is not listed here (signing in, approvals, owning accounts) it cannot do.
+SERVICE_SCOPES: dict[str, frozenset[str]] = {
+    "billing:write": frozenset({"billing.write"}),
+    "billing:read": frozenset({"billing.read"}),
+    "accounts:read": frozenset({"accounts.read", "sales.read", "contracts.read"}),
+    "accounts:write": frozenset({"accounts.read", "accounts.update"}),
+    "contracts:read": frozenset({"contracts.read"}),
 }
 
 
 def can(actor: Actor, permission: str) -> bool:
-    """Whether the actor's role allows the operation (scope is checked separately)."""
+    """Whether the actor's role (a service account: its scopes) allows the operation (scope is checked separately)."""
+    if actor.service_scopes is not None:
+        return any(permission in SERVICE_SCOPES.get(s, frozenset()) for s in actor.service_scopes)
     return actor.role in PERMISSIONS[permission]
 
 
 def require(actor: Actor, permission: str) -> None:
     """Raise Forbidden unless the actor's role allows the operation."""
     if not can(actor, permission):
+        if actor.service_scopes is not None:
+            needed = sorted(s for s, p in SERVICE_SCOPES.items() if permission in p)
+            msg = f"this service account's token lacks the scope for this ({' or '.join(needed) or permission})"
+            raise Forbidden(msg, extra={"code": "scope"})
         msg = f"your role ({actor.role}) may not do this ({permission})"
         raise Forbidden(msg)
 
 
 def permissions_of(actor: Actor) -> list[str]:
     """Every permission the actor's role has, for the PWA to shape its screens."""
-    return sorted(p for p, roles in PERMISSIONS.items() if actor.role in roles)
+    return sorted(p for p in PERMISSIONS if can(actor, p))
 
 
 def sees_everything(actor: Actor) -> bool:
-    """HQ sees every account and every user."""
-    return actor.role == "hq_admin"
+    """HQ sees every account and every user; a service account every account (its scopes limit what it does)."""
+    return actor.role == "hq_admin" or actor.service_scopes is not None
 
 
 def _users_in_subtree(actor: Actor) -> Any:
