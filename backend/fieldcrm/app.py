@@ -26,6 +26,8 @@ from fieldcrm.lib.pagination import provide_page
 from fieldcrm.lib.pwa import app_file, app_shell
 from fieldcrm.lib.structs import BaseStruct
 from fieldcrm.notifications.controllers import CONTROLLERS as PUSH_CONTROLLERS
+from fieldcrm.ops import middleware as request_middleware
+from fieldcrm.ops.metrics import metrics_route
 from fieldcrm.org.controllers import AuthController, MeController, OrgUnitController, UserController
 from fieldcrm.sales.controllers import CONTROLLERS as SALES_CONTROLLERS
 from fieldcrm.settings import Settings, get_settings
@@ -188,8 +190,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         security=[{"bearer": []}, {"cookie": []}],
     )
-    return Litestar(
-        route_handlers=[health, api, app_shell, app_file],
+    app = Litestar(
+        route_handlers=[health, metrics_route(settings), api, app_shell, app_file],
         dependencies={
             "actor": Provide(provide_actor, sync_to_thread=False),
             "page": Provide(provide_page, sync_to_thread=False),
@@ -205,3 +207,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         debug=settings.debug,
     )
+    # Outside routing and the exception handlers: every answer (404s too) gets a request id and an access line.
+    request_middleware.install(app)
+    return app
