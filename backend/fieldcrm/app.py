@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from fieldcrm import __version__
 from fieldcrm.accounts.controllers import CONTROLLERS as ACCOUNT_CONTROLLERS
 from fieldcrm.analytics.controllers import CoverageController
+from fieldcrm.analytics.kpi_controllers import CONTROLLERS as KPI_CONTROLLERS
 from fieldcrm.cases.controllers import CONTROLLERS as CASE_CONTROLLERS
 from fieldcrm.integrations.controllers import CONTROLLERS as INTEGRATION_CONTROLLERS
 from fieldcrm.lib.auth import auth_middleware, provide_actor
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *CASE_CONTROLLERS,
             *VISIT_CONTROLLERS,
             CoverageController,
+            *KPI_CONTROLLERS,
             *WORKFLOW_CONTROLLERS,
             *PUSH_CONTROLLERS,
             *INTEGRATION_CONTROLLERS,

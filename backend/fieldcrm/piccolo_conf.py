@@ -19,6 +19,7 @@ APP_REGISTRY = AppRegistry(
         "fieldcrm.workflow.piccolo_app",
         "fieldcrm.notifications.piccolo_app",
         "fieldcrm.tasks.piccolo_app",
+        "fieldcrm.analytics.piccolo_app",
         "fieldcrm.integrations.piccolo_app",
         "fieldcrm.contracts.piccolo_app",
     ]

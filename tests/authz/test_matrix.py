@@ -881,6 +881,45 @@ BODIES.update(
 )
 
 
+# ---------------------------------------------------------------- targets, KPIs and reports
+
+
+async def target_person_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A month's targets of oneself, a subordinate or peer, other teams' people, nobody."""
+    del fresh
+    people = ["rep_a", "manager_a", "rep_b", "rep_c"]
+    if persona not in SIGNED_OUT:
+        people = [persona, *(p for p in people if p != persona)]
+    month = {"level": "rep", "month": "2026-12"}
+    result = [Target(relation(persona, p), {**month, "subject_id": ctx.person(p).id}, who=p) for p in people]
+    result.append(Target("nonexistent", {**month, "subject_id": _missing()}))
+    return result
+
+
+def sets_targets(persona: str, target: Target) -> int | str:
+    """Leaders set the targets of people they see, never their own; a rep none (403 before any lookup)."""
+    if persona in SIGNED_OUT:
+        return 401
+    if ROLE[persona] == "rep":
+        return 403
+    if target.who is None or not sees(persona, target.who):
+        return 404
+    return 403 if target.who == persona else 200
+
+
+async def report_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """Two reports and one that does not exist."""
+    del ctx, persona, fresh
+    return [
+        Target("funnel", {"name": "funnel"}, who="-"),
+        Target("revenue by region", {"name": "revenue-by-region"}, who="-"),
+        Target("nonexistent", {"name": "no-such-report"}),
+    ]
+
+
+BODIES.update({"target.put": json_body(lambda ctx, p, t: {"wonRevenueCents": 100_000, "visitsA": 4})})
+
+
 # ---------------------------------------------------------------- Web Push (devices and preferences are one's own)
 
 
@@ -1341,6 +1380,22 @@ ROWS: list[Row] = [
     Row("GET", "/api/coverage", "shares", no_target, role_only(200)),
     Row("GET", "/api/coverage/neglected", "neglected list", no_target, role_only(200)),
     Row("GET", "/api/coverage/map", "map", no_target, role_only(200), body="map"),
+    # targets (set by a leader above, never oneself), KPIs, leaderboards (leaders), reports and exports
+    Row("GET", "/api/targets", "list", no_target, role_only(200)),
+    Row(
+        "PUT",
+        "/api/targets/{level}/{subject_id}/{month}",
+        "a person's month",
+        target_person_targets,
+        sets_targets,
+        body="target.put",
+    ),
+    Row("GET", "/api/kpis", "my own", no_target, role_only(200)),
+    Row("GET", "/api/kpis/trend", "my own", no_target, role_only(200)),
+    Row("GET", "/api/kpis/leaderboard", "my unit", no_target, role_only(200, LEADERS)),
+    Row("GET", "/api/kpis/leaderboard/export", "my unit as CSV", no_target, role_only(200, LEADERS)),
+    Row("GET", "/api/reports/{name}", "read", report_targets, role_only(200, miss=404)),
+    Row("GET", "/api/reports/{name}/export", "as CSV", report_targets, role_only(200, miss=404)),
     # Web Push: the public key is public; devices and preferences are each person's own
     Row("GET", "/api/push/public-key", "read", push_key_targets, public),
     Row("GET", "/api/push/subscriptions", "my devices", no_target, role_only(200)),

@@ -55,6 +55,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tasks.write": ALL_ROLES,
     "tasks.assign": LEADERS,  # give a task to someone else in one's subtree (a rep only to themselves)
     "calendar.read": ALL_ROLES,  # one's own, or a person in one's subtree
+    "targets.read": ALL_ROLES,  # own targets (a rep), the subtree's people and units (leaders)
+    "targets.set": LEADERS,  # for people and units below oneself, never one's own
+    "kpis.read": ALL_ROLES,  # a rep their own
+    "kpis.teams": LEADERS,  # teams, regions, leaderboards in one's subtree
+    "reports.read": ALL_ROLES,
+    "reports.export": ALL_ROLES,
     "integrations.manage": HQ,  # service accounts, their tokens, webhooks
     "billing.write": HQ,  # billing batches (people at HQ may replay one by hand)
     "billing.read": ALL_ROLES,  # bills, payments, arrears in the caller's scope
