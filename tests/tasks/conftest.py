@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from fieldcrm.tasks import ics, services
+from fieldcrm.tasks import feed, ics, services
 
 # 10:00 in Shanghai on a Friday: far from midnight in the business zone.
 NOW = datetime.datetime(2026, 12, 4, 2, 0, tzinfo=datetime.UTC)
@@ -16,6 +16,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> datetime.datetime:
     """The tasks domain's clock stands at NOW."""
     monkeypatch.setattr(services, "utcnow", lambda: NOW)
     monkeypatch.setattr(ics, "utcnow", lambda: NOW)
+    monkeypatch.setattr(feed, "utcnow", lambda: NOW)
     return NOW
 
 

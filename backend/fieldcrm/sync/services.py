@@ -52,6 +52,7 @@ from fieldcrm.sync.schemas import (
     VisitLogArgs,
 )
 from fieldcrm.sync.tables import ChangeCounter, ScopeChange, SyncClient, SyncHorizon, SyncRejection
+from fieldcrm.tasks.mutations import MUTATIONS as TASK_MUTATIONS
 from fieldcrm.visits import services as visits
 from fieldcrm.visits.schemas import CheckinCreate, CheckoutCreate, VisitLogPut, VisitPlanCreate, VisitPlanPatch
 from fieldcrm.workflow import services as workflow
@@ -149,6 +150,7 @@ MUTATIONS: dict[str, tuple[type[msgspec.Struct], Handler]] = {
 }
 
 MUTATIONS.update(SALES_MUTATIONS)
+MUTATIONS.update(TASK_MUTATIONS)
 
 _CODES: list[tuple[type[DomainError], str]] = [
     (NotFound, "not_found"),
