@@ -47,6 +47,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     """Serve the API (and the PWA when it is built)."""
     import uvicorn
 
+    from fieldcrm.ops.logs import log_config
+
     settings = get_settings()
     if args.migrate:
         asyncio.run(migrate())
@@ -60,6 +62,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         proxy_headers=True,
         log_level="info",
+        log_config=log_config(),  # JSON lines; the app writes its own access line with the request id
+        access_log=False,
     )
 
 
@@ -203,11 +207,12 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> None:
     """Run the background worker."""
-    import logging
+    import logging.config
 
+    from fieldcrm.ops.logs import log_config
     from fieldcrm.worker import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.config.dictConfig(log_config())
     asyncio.run(run_worker(once=args.once))
 
 
