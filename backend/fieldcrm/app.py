@@ -208,7 +208,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         debug=settings.debug,
-        logging_config=None,  # `fieldcrm serve` sets up JSON logging (fieldcrm.ops.logs); Litestar's own would replace it
+        logging_config=None,  # `fieldcrm serve` sets up JSON logs (fieldcrm.ops.logs); Litestar's would replace them
     )
     # Outside routing and the exception handlers: every answer (404s too) gets a request id and an access line.
     request_middleware.install(app)
