@@ -55,6 +55,7 @@ from fieldcrm.lib.db import (
     write_transaction,
 )
 from fieldcrm.lib.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fieldcrm.lib.locking import lock_row
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.structs import changed_fields
 from fieldcrm.lib.tables import new_id, utcnow
@@ -460,6 +461,7 @@ async def update_account(*, actor: Actor, account_id: uuid.UUID, data: AccountPa
     scope.require(actor, "accounts.update")
     changes = changed_fields(data)
     async with write_transaction():
+        await lock_row(AccountRow, account_id)
         before = await _account_row(actor, account_id)
         changes = {
             k: v
@@ -517,6 +519,7 @@ async def set_location(
     scope.require(actor, "accounts.locate")
     _check_location(latitude, longitude)
     async with write_transaction():
+        await lock_row(AccountRow, account_id)
         before = await _account_row(actor, account_id)
         values: dict[Any, Any] = {
             AccountRow.latitude: latitude,
@@ -572,6 +575,7 @@ async def delete_account(*, actor: Actor, account_id: uuid.UUID) -> None:
     """Soft-delete an account (devices see it go); a group with live members must lose them first."""
     scope.require(actor, "accounts.delete")
     async with write_transaction():
+        await lock_row(AccountRow, account_id)
         before = await _account_row(actor, account_id)
         members = await AccountRow.count().where(AccountRow.parent == account_id, AccountRow.deleted_at.is_null())
         if members:
@@ -598,6 +602,7 @@ async def override_tier(*, actor: Actor, account_id: uuid.UUID, data: TierOverri
         msg = "say why the tier is overridden"
         raise InvalidInput(msg, field="reason")
     async with write_transaction():
+        await lock_row(AccountRow, account_id)
         before = await _account_row(actor, account_id)
         await AccountRow.update(
             {
@@ -692,6 +697,7 @@ async def update_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uui
     scope.require(actor, "accounts.update")
     changes = changed_fields(data)
     async with write_transaction():
+        await lock_row(ContactRow, contact_id)
         before = await _contact_row(actor, account_id, contact_id)
         values: dict[Any, Any] = {
             getattr(ContactRow, k): (json.dumps(v) if k == "phones" else v) for k, v in changes.items()
@@ -718,6 +724,7 @@ async def delete_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uui
     """Remove a contact (soft: devices see it go)."""
     scope.require(actor, "accounts.update")
     async with write_transaction():
+        await lock_row(ContactRow, contact_id)
         before = await _contact_row(actor, account_id, contact_id)
         now = utcnow()
         await ContactRow.update(
@@ -801,6 +808,7 @@ async def update_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uui
     scope.require(actor, "accounts.update")
     changes = changed_fields(data)
     async with write_transaction():
+        await lock_row(HoldingRow, holding_id)
         before = await _holding_row(actor, account_id, holding_id)
         _check_contract(
             changes.get("contract_start", before["contract_start"]), changes.get("contract_end", before["contract_end"])
@@ -825,6 +833,7 @@ async def delete_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uui
     """Remove a holding (soft)."""
     scope.require(actor, "accounts.update")
     async with write_transaction():
+        await lock_row(HoldingRow, holding_id)
         before = await _holding_row(actor, account_id, holding_id)
         now = utcnow()
         await HoldingRow.update({HoldingRow.deleted_at: now, HoldingRow.updated_at: now}).where(

@@ -8,6 +8,7 @@ from typing import Any
 from fieldcrm.audit import services as audit
 from fieldcrm.lib.db import contains_text, write_transaction
 from fieldcrm.lib.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
+from fieldcrm.lib.locking import lock_row
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.structs import changed_fields
 from fieldcrm.lib.tables import new_id, utcnow
@@ -120,6 +121,7 @@ async def update_unit(*, actor: Actor, unit_id: uuid.UUID, data: OrgUnitPatch) -
     scope.require(actor, "org.manage")
     changes = changed_fields(data)
     async with write_transaction():
+        await lock_row(OrgUnit, unit_id)
         before = await _unit_row(unit_id)
         values: dict[Any, Any] = {}
         for field in ("name", "kind", "latitude", "longitude"):
@@ -160,6 +162,7 @@ async def delete_unit(*, actor: Actor, unit_id: uuid.UUID) -> None:
     from fieldcrm.accounts.tables import Account  # noqa: PLC0415
 
     async with write_transaction():
+        await lock_row(OrgUnit, unit_id)
         before = await _unit_row(unit_id)
         blockers = []
         if await OrgUnit.exists().where(OrgUnit.parent == unit_id):
@@ -295,6 +298,7 @@ async def update_user(*, actor: Actor, user_id: uuid.UUID, data: UserPatch) -> U
     changes = changed_fields(data)
     password_hash = await hash_password(changes.pop("password")) if "password" in changes else None
     async with write_transaction():
+        await lock_row(User, user_id)
         before = await _user_row(user_id)
         if "org_unit_id" in changes and not await OrgUnit.exists().where(OrgUnit.id == changes["org_unit_id"]):
             msg = f"org unit {changes['org_unit_id']} does not exist"

@@ -8,6 +8,7 @@ from fieldcrm.accounts.services import fold
 from fieldcrm.audit import services as audit
 from fieldcrm.lib.db import contains_text, is_unique_violation, required, write_transaction
 from fieldcrm.lib.errors import Conflict, NotFound
+from fieldcrm.lib.locking import lock_row
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.structs import changed_fields
 from fieldcrm.lib.tables import new_id, utcnow
@@ -111,6 +112,7 @@ async def update_product(*, actor: Actor, product_id: uuid.UUID, data: ProductPa
     """Change a product (HQ). Quotes already written keep the prices and names they copied."""
     scope.require(actor, "catalogue.manage")
     async with write_transaction():
+        await lock_row(ProductRow, product_id)
         before = await _row(product_id)
         changes = {k: v for k, v in changed_fields(data).items() if before[k] != v}
         if not changes:

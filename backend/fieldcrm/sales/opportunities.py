@@ -12,6 +12,7 @@ from fieldcrm.accounts import services as accounts
 from fieldcrm.audit import services as audit
 from fieldcrm.lib.db import as_uuid, required, write_transaction
 from fieldcrm.lib.errors import Conflict, InvalidInput, NotFound
+from fieldcrm.lib.locking import lock_row
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.structs import changed_fields
 from fieldcrm.lib.tables import new_id, utcnow
@@ -346,6 +347,7 @@ async def merge_opportunity(
     changes = changed_fields(data)
     base = changes.pop("base_version", None)
     async with write_transaction():
+        await lock_row(OppRow, opportunity_id)
         before = await _row(actor, opportunity_id)
         conflicts = _stale_guarded(before, changes, base)
         if conflicts and strict:
