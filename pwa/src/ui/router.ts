@@ -1,6 +1,7 @@
 // Hash routes (#/a/<id>): start_url "/" works on any static server, and offline the service worker
 // only ever needs index.html.
 import { SALES_ROOTS } from '../sales/href';
+import { ADMIN_ROOTS } from '../admin/href';
 
 export type Route =
   | { name: 'accounts' }
@@ -19,7 +20,9 @@ export type Route =
   | { name: 'notifications' }
   | { name: 'login' }
   /** the selling screens (src/sales/href.ts): #/sales, #/pipeline, #/opportunities/…, #/quotes/…, #/approvals, #/cases/…, #/projects/… */
-  | { name: 'sales'; parts: string[] };
+  | { name: 'sales'; parts: string[] }
+  /** the leaders' and HQ's screens (src/admin/href.ts): #/admin, #/org, #/users, #/catalogue, #/workflow[/<key>], #/delegations, #/imports, #/projects */
+  | { name: 'admin'; parts: string[] };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -40,6 +43,7 @@ export function parseRoute(hash: string): Route {
   if (a === 'settings') return { name: 'settings' };
   if (a === 'notifications') return { name: 'notifications' };
   if (a === 'login') return { name: 'login' };
+  if (a && ADMIN_ROOTS.includes(a) && !(a === 'projects' && b)) return { name: 'admin', parts };
   if (a && SALES_ROOTS.includes(a)) return { name: 'sales', parts };
   return { name: 'accounts' };
 }

@@ -22,6 +22,7 @@ import { coverageScreen } from './screens/coverage';
 import { tabBar } from './screens/tabbar';
 import { salesScreen } from '../sales/lazy';
 import { salesHref } from '../sales/href';
+import { adminScreen } from '../admin/lazy';
 
 export interface Screen {
   el: HTMLElement;
@@ -70,6 +71,8 @@ function factory(route: Route): ScreenFactory {
       return loginScreen;
     case 'sales':
       return salesScreen;
+    case 'admin':
+      return adminScreen;
   }
 }
 
@@ -129,6 +132,8 @@ export function mountShell(root: HTMLElement, app: App): void {
     homeLink.hidden = !app.me || route.name === 'accounts' || screen.back === href.accounts();
     if (screen.back) back.setAttribute('href', screen.back);
     main.classList.toggle('main-fill', !!screen.fill);
+    // Admin screens are for a desk: tables and two columns, so the frame may be wider than a phone's.
+    root.classList.toggle('app-wide', route.name === 'admin');
     tabs.show(route);
     clear(main, screen.el);
     if (!screen.fill) main.scrollTop = 0;
