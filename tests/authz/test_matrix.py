@@ -309,6 +309,16 @@ async def parent_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
     return result
 
 
+async def merge_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """Each (fresh) account target, merged into a new account of the persona's own (the survivor)."""
+    result = []
+    for target in await account_targets(ctx, persona, fresh=True):
+        own = await ctx.account(_home_owner(persona), fresh=True)
+        result.append(Target(target.label, target.params, who=target.who, ref=own))
+    del fresh
+    return result
+
+
 async def owner_ref_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
     """ownerId in a new account: left out, the persona, subordinates and peers, other teams, nobody."""
     del fresh
@@ -560,6 +570,7 @@ BODIES: dict[str, Body] = {
     "account.patch.unit.elsewhere": json_body(lambda ctx, p, t: {"orgUnitId": str(ctx.unit("team_c"))}),
     "account.patch.code": json_body(lambda ctx, p, t: {"code": ctx.code()}),
     "account.patch.parent": json_body(lambda ctx, p, t: {"parentId": str(t.ref)}),
+    "account.merge": json_body(lambda ctx, p, t: {"survivorId": str(t.ref)}),
     "tier": json_body(lambda ctx, p, t: {"tier": "A", "reason": "strategic customer"}),
     "revenue": json_body(lambda ctx, p, t: {"months": [{"month": "2024-01", "amountCents": 123_400}]}),
     "contact.create": json_body(lambda ctx, p, t: {"name": "李娜", "title": "CIO", "phones": ["+86 531 8888 0000"]}),
@@ -1230,6 +1241,7 @@ ROWS: list[Row] = [
         fresh=True,
     ),
     Row("DELETE", ACC, "delete", account_targets, scoped(204, LEADERS), fresh=True),
+    Row("POST", ACC + "/merge", "merge into an own account", merge_targets, scoped(200, LEADERS), body="account.merge"),
     Row("GET", ACC + "/overview", "customer 360", account_targets, scoped(200)),
     Row("POST", ACC + "/tier", "override tier", account_targets, scoped(200, HQ_ONLY), body="tier", fresh=True),
     Row("GET", ACC + "/revenue", "read", account_targets, scoped(200)),

@@ -6,7 +6,8 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import Parameter, QueryParameter
 
-from fieldcrm.accounts import services
+from fieldcrm.accounts import duplicates, services
+from fieldcrm.accounts.duplicates import MergeRequest, MergeResult
 from fieldcrm.accounts.io_controllers import IO_CONTROLLERS
 from fieldcrm.accounts.schemas import (
     Account,
@@ -101,6 +102,11 @@ class AccountController(Controller):
     async def overview(self, actor: Actor, account_id: uuid.UUID) -> Overview:
         """The customer 360."""
         return await services.overview(actor=actor, account_id=account_id)
+
+    @post("/{account_id:uuid}/merge", status_code=200)
+    async def merge_account(self, actor: Actor, account_id: uuid.UUID, data: MergeRequest) -> MergeResult:
+        """Merge a duplicate into the survivor (leaders): its contacts, visits, deals and cases move, it is deleted."""
+        return await duplicates.merge(actor=actor, account_id=account_id, data=data)
 
     @post("/{account_id:uuid}/tier", status_code=200)
     async def override_tier(self, actor: Actor, account_id: uuid.UUID, data: TierOverride) -> Account:

@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "accounts.reassign": LEADERS,
     "accounts.locate": LEADERS,
     "accounts.delete": LEADERS,
+    "accounts.merge": LEADERS,
     "accounts.tier_override": HQ,
     "accounts.export": ALL_ROLES,
     "accounts.import": HQ,

@@ -10,9 +10,10 @@ from typing import Any
 
 import msgspec
 
+from fieldcrm.lib.errors import Conflict
 from fieldcrm.org.schemas import Actor
 from fieldcrm.sales import opportunities, quotes
-from fieldcrm.sales.schemas import OpportunityCreate, OpportunityPatch, QuoteCreate, QuotePatch
+from fieldcrm.sales.schemas import OpportunityCreate, OpportunityPatch, QuoteCreate, QuotePatch, QuoteTransition
 
 
 class OpportunityCreateArgs(OpportunityCreate, kw_only=True):
@@ -37,6 +38,14 @@ class QuoteUpdateArgs(msgspec.Struct, rename="camel", kw_only=True):
     id: uuid.UUID
     changes: QuotePatch
     base_version: int | None = None
+
+
+class QuoteSubmitArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """quote.submit: submit for approval, queued offline; ``baseVersion`` is the version the rep submitted."""
+
+    id: uuid.UUID
+    base_version: int | None = None
+    comment: str = ""
 
 
 Result = dict[str, Any] | None
@@ -82,6 +91,25 @@ async def _quote_update(actor: Actor, args: QuoteUpdateArgs, _: Any) -> Result:
     }
 
 
+async def _quote_submit(actor: Actor, args: QuoteSubmitArgs, _: Any) -> Result:
+    """Submit against the quote as it is now: changed meanwhile (returned, edited, no longer draft) is a rejection."""
+    quote = await quotes.get_quote(actor=actor, quote_id=args.id)
+    label = quotes.label({"number": quote.number, "revision": quote.revision})
+    if quote.state != "draft":
+        why = f"; the comment: {quote.state_comment}" if quote.state_comment else ""
+        msg = f"{label} was not submitted: it is {quote.state} on the server now ({quotes._HINTS[quote.state]}){why}"
+        raise Conflict(msg, extra={"state": quote.state})
+    if args.base_version is not None and args.base_version != quote.version:
+        why = f" (the last comment: {quote.state_comment})" if quote.state_comment else ""
+        msg = (
+            f"{label} was not submitted: it changed on the server since you submitted it{why}; "
+            "look at it again and submit it once more"
+        )
+        raise Conflict(msg, extra={"state": quote.state, "version": quote.version})
+    await quotes.transition(actor=actor, quote_id=args.id, data=QuoteTransition(action="submit", comment=args.comment))
+    return None
+
+
 Handler = Callable[[Actor, Any, Any], Awaitable[Result]]
 
 MUTATIONS: dict[str, tuple[type[msgspec.Struct], Handler]] = {
@@ -89,4 +117,5 @@ MUTATIONS: dict[str, tuple[type[msgspec.Struct], Handler]] = {
     "opportunity.update": (OpportunityUpdateArgs, _opportunity_update),
     "quote.create": (QuoteCreateArgs, _quote_create),
     "quote.update": (QuoteUpdateArgs, _quote_update),
+    "quote.submit": (QuoteSubmitArgs, _quote_submit),
 }

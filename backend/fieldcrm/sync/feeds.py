@@ -17,6 +17,7 @@ from fieldcrm.cases import feed as cases_feed
 from fieldcrm.org.schemas import Actor
 from fieldcrm.sales import feed as sales_feed
 from fieldcrm.settings import get_settings
+from fieldcrm.tasks import feed as tasks_feed
 from fieldcrm.visits import feed as visits_feed
 from fieldcrm.visits.services import business_day
 
@@ -140,6 +141,11 @@ SOURCES: list[FeedSource] = [
         shift=lambda a, old, w: cases_feed.projects_shift(
             actor=a, old_closed_after=old.closed_after, closed_after=w.closed_after
         ),
+    ),  # Tasks keep their own window (open, and done or skipped in the last 30 days: tasks/feed.py).
+    FeedSource(
+        "tasks",
+        snapshot=lambda a, _: tasks_feed.snapshot(actor=a),
+        changes_since=lambda a, v, _: tasks_feed.changes_since(actor=a, since=v),
     ),
 ]
 

@@ -24,6 +24,7 @@ from fieldcrm.lib.structs import BaseStruct
 from fieldcrm.org.schemas import Latitude, Longitude
 from fieldcrm.sales.feed import SyncedQuote
 from fieldcrm.sales.schemas import Opportunity
+from fieldcrm.tasks.schemas import Task
 from fieldcrm.visits.schemas import Accuracy, Visit, VisitLogPut, VisitPlan, VisitPlanPatch
 
 MAX_BATCH = 500
@@ -77,7 +78,7 @@ class Deletes(BaseStruct, kw_only=True):
     """Ids the device must remove.
 
     A deleted account takes everything of it along on the device (contacts, holdings, notes, plans,
-    visits, opportunities, quotes, cases, projects). Rows that left the caller's scope or their window
+    visits, opportunities, quotes, cases, projects, tasks). Rows that left the caller's scope or their window
     come back here too.
     """
 
@@ -91,6 +92,7 @@ class Deletes(BaseStruct, kw_only=True):
     quotes: list[uuid.UUID] = []  # noqa: RUF012
     cases: list[uuid.UUID] = []  # noqa: RUF012
     projects: list[uuid.UUID] = []  # noqa: RUF012
+    tasks: list[uuid.UUID] = []  # noqa: RUF012
 
 
 class PullResponse(BaseStruct, kw_only=True):
@@ -99,7 +101,7 @@ class PullResponse(BaseStruct, kw_only=True):
     Accounts (with contacts, holdings, notes, revenue) page through a full snapshot; the other kinds
     come whole with its first page. Windows (settings ``FIELDCRM_SYNC_*``): plans from 30 days back to
     60 ahead, visits of the last 90 days, opportunities open or closed in the last 180 days, quotes,
-    cases and projects open or closed in the last 180 days.
+    cases and projects open or closed in the last 180 days; tasks open or done in the last 30 days.
     """
 
     cursor: str
@@ -116,6 +118,7 @@ class PullResponse(BaseStruct, kw_only=True):
     quotes: list[SyncedQuote] = []  # noqa: RUF012
     cases: list[Case] = []  # noqa: RUF012
     projects: list[Project] = []  # noqa: RUF012
+    tasks: list[Task] = []  # noqa: RUF012
     deletes: Deletes
 
 

@@ -7,6 +7,8 @@ as a rejection and still advances the client's counter; a transient failure roll
 whole batch (nothing advances) and answers 503.
 """
 
+import asyncio
+import contextlib
 import contextvars
 import datetime
 import hashlib
@@ -19,9 +21,11 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from fieldcrm.accounts import feed
+from fieldcrm.accounts import duplicates, feed
 from fieldcrm.accounts import services as accounts
-from fieldcrm.accounts.schemas import ContactCreate, NoteCreate
+from fieldcrm.accounts.schemas import AccountCreate, ContactCreate, NoteCreate
+from fieldcrm.accounts.tables import Account as AccountRow
+from fieldcrm.cases.mutations import MUTATIONS as CASES_MUTATIONS
 from fieldcrm.lib.db import FieldcrmSQLiteEngine, engine, read_transaction, write_transaction
 from fieldcrm.lib.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from fieldcrm.lib.pagination import PageParams
@@ -32,6 +36,7 @@ from fieldcrm.settings import get_settings
 from fieldcrm.sync import feeds
 from fieldcrm.sync.schemas import (
     MAX_BATCH,
+    AccountCreateArgs,
     AccountNoteArgs,
     AccountUpdateArgs,
     ContactCreateArgs,
@@ -67,6 +72,33 @@ LOCK_TIMEOUT_MS = 5000  # PostgreSQL: a push waits this long for a lock, then an
 
 # A handler may return extra result fields (conflicts, code, message) for a change it applied only in part.
 Handler = Callable[[Actor, Any, Mutation], Awaitable[dict[str, Any] | None]]
+
+
+async def _account_create(actor: Actor, args: AccountCreateArgs, _: Mutation) -> dict[str, Any] | None:
+    """A prospect or member company made on the phone; possible duplicates go back with the result."""
+    code = args.code or f"P-{args.id.hex[:12].upper()}"
+    found = await duplicates.find(
+        actor=actor,
+        code=code,
+        name=args.name,
+        city=args.city,
+        latitude=args.latitude if args.latitude is not None else args.pin_latitude,
+        longitude=args.longitude if args.longitude is not None else args.pin_longitude,
+        exclude=args.id,
+    )
+    renamed = ""
+    if await AccountRow.exists().where(AccountRow.code == code, AccountRow.id != args.id):
+        # The code is taken: keep the rep's account (and what they made under it offline) under a marked code.
+        renamed, code = code, f"{code}-DUP-{args.id.hex[:6].upper()}"
+    fields = {f: getattr(args, f) for f in AccountCreate.__struct_fields__ if f != "code"}
+    await accounts.create_account(actor=actor, data=AccountCreate(code=code, **fields))
+    if not found:
+        return None
+    names = ", ".join(c.name for c in found[:3])
+    msg = f"{args.name} may already exist ({names}); a leader can merge it into the existing account"
+    if renamed:
+        msg += f"; the code {renamed} was taken, so it was saved as {code}"
+    return {"code": "possible_duplicate", "message": msg, "candidates": found}
 
 
 async def _account_update(actor: Actor, args: AccountUpdateArgs, _: Mutation) -> None:
@@ -136,6 +168,7 @@ async def _plan_update(actor: Actor, args: PlanUpdateArgs, _: Mutation) -> None:
 
 # The tagged union of mutations: name -> (argument Struct, the service it calls).
 MUTATIONS: dict[str, tuple[type[msgspec.Struct], Handler]] = {
+    "account.create": (AccountCreateArgs, _account_create),
     "account.update": (AccountUpdateArgs, _account_update),
     "account.note": (AccountNoteArgs, _account_note),
     "contact.create": (ContactCreateArgs, _contact_create),
@@ -150,6 +183,7 @@ MUTATIONS: dict[str, tuple[type[msgspec.Struct], Handler]] = {
 }
 
 MUTATIONS.update(SALES_MUTATIONS)
+MUTATIONS.update(CASES_MUTATIONS)
 MUTATIONS.update(TASK_MUTATIONS)
 
 _CODES: list[tuple[type[DomainError], str]] = [
@@ -240,6 +274,30 @@ async def _apply_in_savepoint(
     return MutationResult(id=mutation.id, status="applied", **(outcome or {}))
 
 
+async def _apply_batch(
+    txn: Any, actor: Actor, data: PushRequest, last: int, deadline: float
+) -> tuple[int, list[MutationResult], list[SyncRejection]]:
+    """Apply the batch from ``last + 1`` on: skip what was applied, stop at a gap or at the push's deadline."""
+    guard = get_settings().sync_replay_guard
+    last = last if guard else 0
+    loop = asyncio.get_running_loop()
+    results: list[MutationResult] = []
+    rejections: list[SyncRejection] = []
+    for mutation in data.mutations:
+        if not guard:
+            last = mutation.id - 1  # negative control: apply whatever arrives, replays included
+        if mutation.id <= last:
+            results.append(MutationResult(id=mutation.id, status="skipped"))
+            continue
+        if mutation.id > last + 1:
+            break  # a gap: the device resends from last + 1
+        if loop.time() > deadline:
+            raise TimeoutError
+        results.append(await _apply_in_savepoint(txn, actor, data.client_id, mutation, rejections))
+        last = mutation.id
+    return last, results, rejections
+
+
 async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> PushResponse:
     """Apply a batch of mutations in order, exactly once each."""
     if len(data.mutations) > MAX_BATCH:
@@ -250,30 +308,30 @@ async def push(*, actor: Actor, data: PushRequest, user_agent: str = "") -> Push
         msg = "mutation ids must increase through the batch, in the order the changes were made"
         raise InvalidInput(msg, field="mutations")
     clock = _CLOCK.set((data.sent_at, utcnow()))
+    deadline_s = get_settings().sync_push_deadline_s
+    deadline = asyncio.get_running_loop().time() + deadline_s
+    sqlite = isinstance(engine(), FieldcrmSQLiteEngine)
+    # One deadline for the whole push: per-statement lock timeouts alone let one push wait for many locks.
+    # PostgreSQL cancels the statement in flight; SQLite's driver cannot cancel a statement running in its
+    # thread (the connection would be left mid-transaction), so there the deadline is checked between
+    # mutations and the busy timeout bounds each wait.
+    limit = contextlib.nullcontext() if sqlite else asyncio.timeout(deadline_s)
     try:
-        async with write_transaction() as txn:
-            if not isinstance(engine(), FieldcrmSQLiteEngine):
+        async with limit, write_transaction() as txn:
+            if not sqlite:
                 await txn.connection.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+                await txn.connection.execute(f"SET LOCAL statement_timeout = {int(deadline_s * 1000)}")
             client = await _client_for_push(actor, data.client_id, user_agent)
-            last = int(client["last_mutation_id"]) if get_settings().sync_replay_guard else 0
-            results: list[MutationResult] = []
-            rejections: list[SyncRejection] = []
-            for mutation in data.mutations:
-                if not get_settings().sync_replay_guard:
-                    last = mutation.id - 1  # negative control: apply whatever arrives, replays included
-                if mutation.id <= last:
-                    results.append(MutationResult(id=mutation.id, status="skipped"))
-                    continue
-                if mutation.id > last + 1:
-                    break  # a gap: the device resends from last + 1
-                results.append(await _apply_in_savepoint(txn, actor, data.client_id, mutation, rejections))
-                last = mutation.id
+            last, results, rejections = await _apply_batch(txn, actor, data, int(client["last_mutation_id"]), deadline)
             if rejections:
                 await SyncRejection.insert(*rejections)
             await SyncClient.update({SyncClient.last_mutation_id: last, SyncClient.last_seen_at: utcnow()}).where(
                 SyncClient.id == data.client_id
             )
     except Exception as exc:
+        if isinstance(exc, TimeoutError | asyncpg.QueryCanceledError):
+            msg = f"the server could not finish this batch within {deadline_s} s; nothing was applied, send it again"
+            raise Unavailable(msg, retry_after=RETRY_AFTER_S) from exc
         if is_transient(exc):
             msg = "the server is busy; nothing from this batch was applied, send it again"
             raise Unavailable(msg, retry_after=RETRY_AFTER_S) from exc
