@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from fieldcrm.integrations import delivery as webhook_delivery
 from fieldcrm.lib.db import close_engine, open_engine
 from fieldcrm.notifications.delivery import deliver_due
 from fieldcrm.notifications.digest import queue_daily_digests
@@ -48,6 +49,10 @@ async def _deliver_push() -> object:
     return await deliver_due()
 
 
+async def _deliver_webhooks() -> object:
+    return await webhook_delivery.deliver_due()
+
+
 async def _daily_digests() -> object:
     return await queue_daily_digests()
 
@@ -64,6 +69,7 @@ def default_jobs() -> list[Job]:
         Job("purge old decision keys", 3600, _purge_decision_keys),
         Job("expire quotes past their validity", 3600, _expire_quotes),
         Job("deliver push notifications", 1, _deliver_push),
+        Job("deliver webhooks", 1, _deliver_webhooks),
         Job("queue daily digests", 300, _daily_digests),
     ]
 
