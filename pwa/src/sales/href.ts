@@ -2,7 +2,8 @@
 // #/cases/…). The push notifications open #/quotes/<id> and #/cases/<id> (workflow subjects' url).
 const e = encodeURIComponent;
 
-export const SALES_ROOTS: readonly string[] = ['sales', 'pipeline', 'opportunities', 'quotes', 'approvals', 'cases', 'projects'];
+// 'map' (the rep's map of my accounts) and 'prospects' (a new account made on the phone) load with this chunk too.
+export const SALES_ROOTS: readonly string[] = ['sales', 'pipeline', 'opportunities', 'quotes', 'approvals', 'cases', 'projects', 'map', 'prospects'];
 
 export const salesHref = {
   hub: () => '#/sales',

@@ -13,6 +13,7 @@ import type {
   CasePage,
   InboxPage,
   InstancePage,
+  LocalCase,
   LocalOpportunity,
   LocalQuote,
   Opportunity,
@@ -241,6 +242,17 @@ export async function fetchCases(app: App, scope: string, params: Record<string,
   if (!result.ok) return null;
   await keep(app.db, casesKey(scope), result.data.items);
   return result.data.items;
+}
+
+/** A list of cases with the ones on the device (made here and not sent yet, or pulled) merged in, newest first. */
+export function withLocalCases(listed: readonly Case[], local: readonly LocalCase[]): Case[] {
+  const byId = new Map<string, Case>(listed.map((c) => [c.id, c]));
+  for (const c of local) {
+    if ((c.kind ?? 'case') !== 'case') continue;
+    const known = byId.get(c.id);
+    if (!known || c._pending || known.updatedAt < c.updatedAt) byId.set(c.id, c);
+  }
+  return [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
 }
 
 export async function fetchCase(app: App, id: string): Promise<Case | null> {

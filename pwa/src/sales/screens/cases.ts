@@ -9,7 +9,7 @@ import type { Screen } from '../../ui/shell';
 import { salesHref } from '../href';
 import type { SalesMutation } from '../mutations';
 import { s, type SalesKey } from '../i18n';
-import { cached, casesKey, fetchCase, fetchCases, fetchHistory, historyKey } from '../store';
+import { cached, casesKey, fetchCase, fetchCases, fetchHistory, historyKey, withLocalCases } from '../store';
 import { CASE_TYPES, PRIORITIES, type Case, type InstancePage, type WorkStep } from '../types';
 import { validateCase } from '../validate';
 import { accountPicker, card, labelled, offlineNote, problemText } from './bits';
@@ -36,7 +36,7 @@ export async function caseListScreen(app: App): Promise<Screen> {
   const list = h('ul', { class: 'plain-list', testid: 'case-list' });
   const asOf = h('p', { class: 'muted small' });
   const copy = await cached<Case[]>(app.db, casesKey(scope));
-  let rows: Case[] = copy?.data ?? [];
+  let rows: Case[] = withLocalCases(copy?.data ?? [], await app.db.getAll('cases'));
   let at = copy?.at ?? null;
   const paint = () => {
     asOf.textContent = at ? s('asOf', { time: formatAgo(at) }) : '';
@@ -57,9 +57,9 @@ export async function caseListScreen(app: App): Promise<Screen> {
   paint();
   let alive = true;
   if (navigator.onLine) {
-    void fetchCases(app, scope, { ownerId: scope === 'mine' ? me : undefined }).then((items) => {
+    void fetchCases(app, scope, { ownerId: scope === 'mine' ? me : undefined }).then(async (items) => {
       if (!alive || !items) return;
-      rows = items;
+      rows = withLocalCases(items, await app.db.getAll('cases'));
       at = new Date().toISOString();
       paint();
     });
@@ -130,7 +130,7 @@ export async function caseNewScreen(app: App, parts: string[]): Promise<Screen> 
 export async function caseScreen(app: App, parts: string[], kind: 'case' | 'project' = 'case'): Promise<Screen> {
   const id = parts[1] ?? '';
   const key = `sales:${kind}:${id}`;
-  let item: Case | null = (await cached<Case>(app.db, key))?.data ?? null;
+  let item: Case | null = (await cached<Case>(app.db, key))?.data ?? (await app.db.get('cases', id)) ?? null;
   const head = h('div', { class: 'stack' });
   const steps = h('ul', { class: 'plain-list stack', testid: 'case-steps' });
   const history = h('div', { testid: 'case-history' });

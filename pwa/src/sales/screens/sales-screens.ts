@@ -5,6 +5,7 @@
 import '../sales.css';
 import type { App } from '../../app';
 import { h } from '../../ui/dom';
+import { t } from '../../i18n';
 import type { Route } from '../../ui/router';
 import type { Screen } from '../../ui/shell';
 import { salesHref } from '../href';
@@ -12,7 +13,10 @@ import { s } from '../i18n';
 import { cached, fetchInbox, INBOX_KEY } from '../store';
 import type { InboxPage } from '../types';
 import { approvalsScreen } from './approvals';
-import { caseListScreen, caseNewScreen, caseScreen } from './cases';
+import { caseListScreen, caseScreen } from './cases';
+import { caseCreateScreen } from './case-new';
+import { accountNewScreen, prospectScreen } from '../../ui/screens/account-new';
+import { myMapScreen } from '../../ui/screens/mymap';
 import { opportunityScreen } from './opportunity';
 import { isLeader, pipelineScreen } from './pipeline';
 import { quoteListScreen, quoteScreen } from './quote';
@@ -42,7 +46,9 @@ async function hubScreen(app: App): Promise<Screen> {
         h('a', { class: 'btn', href: salesHref.opportunityNew(), testid: 'hub-new-opportunity' }, s('opp.new')),
         h('a', { class: 'btn', href: salesHref.quoteNew(), testid: 'hub-new-quote' }, s('quote.new')),
         h('a', { class: 'btn', href: salesHref.caseNew(), testid: 'hub-new-case' }, s('case.new')),
+        h('a', { class: 'btn', href: '#/prospects/new', testid: 'hub-new-account' }, t('newacct.link')),
       ),
+      h('a', { class: 'btn btn-block', href: '#/map', testid: 'hub-map' }, t('mymap.title')),
       isLeader(app) ? h('p', { class: 'muted small' }, s('hub.leader')) : null,
     ),
     title: s('hub.title'),
@@ -62,8 +68,12 @@ export async function salesScreens(app: App, route: Route): Promise<Screen> {
     case 'approvals':
       return approvalsScreen(app);
     case 'cases':
-      if (parts[1] === 'new') return caseNewScreen(app, parts);
+      if (parts[1] === 'new') return caseCreateScreen(app, parts);
       return parts[1] ? caseScreen(app, parts) : caseListScreen(app);
+    case 'map':
+      return myMapScreen(app);
+    case 'prospects':
+      return parts[1] && parts[1] !== 'new' ? prospectScreen(app, parts) : accountNewScreen(app, parts);
     case 'projects':
       return parts[1] ? caseScreen(app, parts, 'project') : hubScreen(app);
     default:

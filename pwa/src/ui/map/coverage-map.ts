@@ -1,18 +1,18 @@
 // The coverage map (Leaflet), loaded only when the coverage screen opens so the app shell stays
 // small. Hexagons coloured by the share of their accounts covered, with the count on each; points
-// coloured by status at high zoom. Tiles come from a configurable server (build-time
-// VITE_TILE_URL; empty for none); without tiles — no network — the shapes draw on a blank background.
+// coloured by status at high zoom. Under them the app's own province and city boundaries
+// (basemap.ts), so no tile server is needed; a site's own tile server is configurable (VITE_TILE_URL).
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import type { CoverageMap, MapPoint } from '../../api/types';
 import { formatDate, t } from '../../i18n';
 import { shareColour } from '../../visits/geo';
 import { h } from '../dom';
+import { addBaseLayer, TILE_URL } from './basemap';
 import { href } from '../router';
 
-export const DEFAULT_TILE_URL = 'https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png';
-const TILE_URL: string = import.meta.env.VITE_TILE_URL ?? DEFAULT_TILE_URL;
-const TILE_ATTRIBUTION: string = import.meta.env.VITE_TILE_ATTRIBUTION ?? '© OpenStreetMap contributors';
+/** No tiles unless the site names its own tile server at build time (VITE_TILE_URL). */
+export const DEFAULT_TILE_URL = '';
 
 export const STATUS_COLOURS: Record<MapPoint['status'], string> = {
   covered: '#1e7d32',
@@ -54,9 +54,7 @@ export function mountMap(container: HTMLElement, options: MapOptions): MapHandle
     attributionControl: !!TILE_URL,
     zoomControl: true,
   });
-  if (TILE_URL) {
-    L.tileLayer(TILE_URL, { maxZoom: 19, attribution: TILE_ATTRIBUTION, crossOrigin: true }).addTo(map);
-  }
+  const base = addBaseLayer(map, container);
   const layer = L.layerGroup().addTo(map);
   // A city's worth of accounts opens as hexagons (zoom 11 at most), not as single points.
   if (options.bounds) map.fitBounds(options.bounds, { maxZoom: 11, padding: [16, 16] });
@@ -130,6 +128,7 @@ export function mountMap(container: HTMLElement, options: MapOptions): MapHandle
     },
     destroy() {
       map.off('moveend', moved);
+      base.remove();
       map.remove();
     },
   };

@@ -90,7 +90,7 @@ export const accountsScreen: ScreenFactory = async (app) => {
   const el = h(
     'section',
     { class: 'accounts', testid: 'accounts-screen' },
-    h('div', { class: 'list-tools' }, search, h('div', { class: 'filters' }, tier, status), count),
+    h('div', { class: 'list-tools' }, search, h('div', { class: 'filters' }, tier, status), count, h('a', { class: 'btn btn-small', href: '#/prospects/new', testid: 'account-new-link' }, `+ ${t('newacct.link')}`)),
     empty,
     list.el,
   );

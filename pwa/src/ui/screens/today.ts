@@ -243,7 +243,7 @@ export const todayScreen: ScreenFactory = async (app, route) => {
     h(
       'div',
       { class: 'card' },
-      h('div', { class: 'today-head' }, dateInput, h('a', { class: 'btn btn-primary', href: href.planNew(), testid: 'plan-new-link' }, t('today.plan'))),
+      h('div', { class: 'today-head' }, dateInput, h('a', { class: 'btn btn-primary', href: href.planNew(), testid: 'plan-new-link' }, t('today.plan')), h('a', { class: 'btn', href: '#/map', testid: 'today-map-link' }, t('mymap.link'))),
       orderBar,
       position,
       totals,
