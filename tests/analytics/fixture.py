@@ -151,7 +151,9 @@ async def approval(world: World, quote_id: uuid.UUID, owner: str, *, started: st
         ended_at=start + datetime.timedelta(hours=hours),
     )
     await WorkflowInstance.insert(instance)
-    await WorkflowStep.insert(WorkflowStep(instance=instance.id, name="manager", decider_kind="manager", status="approved"))
+    await WorkflowStep.insert(
+        WorkflowStep(instance=instance.id, name="manager", decider_kind="manager", status="approved")
+    )
 
 
 async def case(world: World, acc: str, owner: str, *, kind: str, due: str, resolved: str | None) -> None:
@@ -212,55 +214,137 @@ async def build(org: Org) -> World:
     await opportunity(w, "鞍钢集团 A1", "rep_a", created="2026-11-30T23:30:00+08:00")
     await opportunity(w, "鞍钢集团 A1", "rep_a", created="2026-12-01T00:30:00+08:00")
     await opportunity(
-        w, "鞍钢集团 A1", "rep_a", created="2026-10-01T10:00:00+08:00", stage="won", amount=100_000_00,
-        probability=100, closed="2026-11-30T23:00:00+08:00",
+        w,
+        "鞍钢集团 A1",
+        "rep_a",
+        created="2026-10-01T10:00:00+08:00",
+        stage="won",
+        amount=100_000_00,
+        probability=100,
+        closed="2026-11-30T23:00:00+08:00",
     )
     await opportunity(
-        w, "B1 Logistics", "rep_a", created="2026-10-02T10:00:00+08:00", stage="lost", amount=40_000_00,
-        probability=0, closed="2026-11-10T10:00:00+08:00", lost_reason="价格太高",
+        w,
+        "B1 Logistics",
+        "rep_a",
+        created="2026-10-02T10:00:00+08:00",
+        stage="lost",
+        amount=40_000_00,
+        probability=0,
+        closed="2026-11-10T10:00:00+08:00",
+        lost_reason="价格太高",
     )
     await opportunity(
-        w, "B1 Logistics", "rep_a", created="2026-10-03T10:00:00+08:00", stage="proposal", amount=200_000_00,
-        probability=50, expected="2026-11-20",
+        w,
+        "B1 Logistics",
+        "rep_a",
+        created="2026-10-03T10:00:00+08:00",
+        stage="proposal",
+        amount=200_000_00,
+        probability=50,
+        expected="2026-11-20",
     )
     await opportunity(
-        w, "C1 Retail", "rep_a", created="2026-10-04T10:00:00+08:00", stage="negotiation", amount=100_000_00,
-        probability=75, expected="2026-11-25",
+        w,
+        "C1 Retail",
+        "rep_a",
+        created="2026-10-04T10:00:00+08:00",
+        stage="negotiation",
+        amount=100_000_00,
+        probability=75,
+        expected="2026-11-25",
     )
     await opportunity(
-        w, "C1 Retail", "rep_a", created="2026-10-04T10:00:00+08:00", stage="negotiation", amount=999_00,
-        probability=75, expected="2026-12-25",
+        w,
+        "C1 Retail",
+        "rep_a",
+        created="2026-10-04T10:00:00+08:00",
+        stage="negotiation",
+        amount=999_00,
+        probability=75,
+        expected="2026-12-25",
     )
     # other people's wins in November
     await opportunity(
-        w, "B2 Bank", "rep_b", created="2026-11-02T10:00:00+08:00", stage="won", amount=50_000_00,
-        probability=100, closed="2026-11-20T10:00:00+08:00",
+        w,
+        "B2 Bank",
+        "rep_b",
+        created="2026-11-02T10:00:00+08:00",
+        stage="won",
+        amount=50_000_00,
+        probability=100,
+        closed="2026-11-20T10:00:00+08:00",
     )
     await opportunity(
-        w, "A2 Power", "rep_a2", created="2026-11-02T10:00:00+08:00", stage="won", amount=30_000_00,
-        probability=100, closed="2026-11-21T10:00:00+08:00",
+        w,
+        "A2 Power",
+        "rep_a2",
+        created="2026-11-02T10:00:00+08:00",
+        stage="won",
+        amount=30_000_00,
+        probability=100,
+        closed="2026-11-21T10:00:00+08:00",
     )
     await opportunity(
-        w, "C3 Wuhan", "rep_c", created="2026-11-02T10:00:00+08:00", stage="won", amount=70_000_00,
-        probability=100, closed="2026-11-22T10:00:00+08:00",
+        w,
+        "C3 Wuhan",
+        "rep_c",
+        created="2026-11-02T10:00:00+08:00",
+        stage="won",
+        amount=70_000_00,
+        probability=100,
+        closed="2026-11-22T10:00:00+08:00",
     )
     # quotes of rep_a: two approved in November (10% and 20% off), a draft, one approved in October
-    q1 = await quote(w, "鞍钢集团 A1", "rep_a", state="sent", list_cents=100_000, total_cents=90_000,
-                     decided="2026-11-05T10:00:00+08:00")
-    q2 = await quote(w, "B1 Logistics", "rep_a", state="approved", list_cents=300_000, total_cents=240_000,
-                     decided="2026-11-30T23:59:00+08:00")
+    q1 = await quote(
+        w,
+        "鞍钢集团 A1",
+        "rep_a",
+        state="sent",
+        list_cents=100_000,
+        total_cents=90_000,
+        decided="2026-11-05T10:00:00+08:00",
+    )
+    q2 = await quote(
+        w,
+        "B1 Logistics",
+        "rep_a",
+        state="approved",
+        list_cents=300_000,
+        total_cents=240_000,
+        decided="2026-11-30T23:59:00+08:00",
+    )
     await quote(w, "C1 Retail", "rep_a", state="draft", list_cents=500_000, total_cents=100_000, decided=None)
-    q4 = await quote(w, "C1 Retail", "rep_a", state="approved", list_cents=100_000, total_cents=50_000,
-                     decided="2026-10-05T10:00:00+08:00")
+    q4 = await quote(
+        w,
+        "C1 Retail",
+        "rep_a",
+        state="approved",
+        list_cents=100_000,
+        total_cents=50_000,
+        decided="2026-10-05T10:00:00+08:00",
+    )
     await sent(w, q1, "rep_a", "2026-11-06T10:00:00+08:00")
     await approval(w, q1, "rep_a", started="2026-11-05T09:00:00+08:00", hours=1)
     await approval(w, q2, "rep_a", started="2026-11-20T09:00:00+08:00", hours=2)
     await approval(w, q4, "rep_a", started="2026-11-28T09:00:00+08:00", hours=10)
     # cases of rep_a due in November: on time, late, open past due; one due in December
-    await case(w, "鞍钢集团 A1", "rep_a", kind="complaint", due="2026-11-10T18:00:00+08:00",
-               resolved="2026-11-10T17:00:00+08:00")
-    await case(w, "鞍钢集团 A1", "rep_a", kind="complaint", due="2026-11-12T18:00:00+08:00",
-               resolved="2026-11-13T09:00:00+08:00")
+    await case(
+        w,
+        "鞍钢集团 A1",
+        "rep_a",
+        kind="complaint",
+        due="2026-11-10T18:00:00+08:00",
+        resolved="2026-11-10T17:00:00+08:00",
+    )
+    await case(
+        w,
+        "鞍钢集团 A1",
+        "rep_a",
+        kind="complaint",
+        due="2026-11-12T18:00:00+08:00",
+        resolved="2026-11-13T09:00:00+08:00",
+    )
     await case(w, "B1 Logistics", "rep_a", kind="fault", due="2026-11-30T23:00:00+08:00", resolved=None)
     await case(w, "B1 Logistics", "rep_a", kind="fault", due="2026-12-01T01:00:00+08:00", resolved=None)
     # tasks of rep_a due in November: done on its day at 23:30 local, done a day late, skipped
@@ -272,8 +356,14 @@ async def build(org: Org) -> World:
         await Revenue.insert(Revenue(account=w.accounts["鞍钢集团 A1"], month=day(month), amount_cents=amount))
     await Revenue.insert(Revenue(account=w.accounts["C3 Wuhan"], month=day("2026-11-01"), amount_cents=9_000_00))
     await Holding.insert(
-        Holding(account=w.accounts["鞍钢集团 A1"], product_code="DL100", product="专线 100M", quantity=2,
-                monthly_fee_cents=1_000_00, contract_start=day("2026-10-15"))
+        Holding(
+            account=w.accounts["鞍钢集团 A1"],
+            product_code="DL100",
+            product="专线 100M",
+            quantity=2,
+            monthly_fee_cents=1_000_00,
+            contract_start=day("2026-10-15"),
+        )
     )
     return w
 

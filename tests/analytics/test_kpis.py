@@ -34,7 +34,12 @@ async def test_a_reps_month_by_hand(client: httpx.AsyncClient, org: Org) -> None
     assert r.status_code == 200, r.text
     body = r.json()
     v = body["current"]["values"]
-    assert body["current"]["period"] == {"kind": "month", "label": "2026-11", "start": "2026-11-01", "end": "2026-11-30"}
+    assert body["current"]["period"] == {
+        "kind": "month",
+        "label": "2026-11",
+        "start": "2026-11-01",
+        "end": "2026-11-30",
+    }
     assert (v["visitsPlanned"], v["visitsPlannedDone"], v["planCompletion"]) == (3, 2, 0.6667)
     assert v["visitsDone"] == 3
     assert v["visitsByTier"] == {"a": 1, "b": 1, "c": 1}
@@ -148,7 +153,9 @@ async def test_trend_has_twelve_months(client: httpx.AsyncClient, org: Org) -> N
     assert points[-1]["wonRevenueCents"] == 250_000_00
     assert points[-2]["newOpportunities"] == 5
     assert points[-1]["approvalMedianS"] == 7200
-    weeks = await client.get("/api/kpis/trend", params={"period": "week", "at": "2026-12-02"}, headers=org.rep_a.headers)
+    weeks = await client.get(
+        "/api/kpis/trend", params={"period": "week", "at": "2026-12-02"}, headers=org.rep_a.headers
+    )
     assert [p["period"]["label"] for p in weeks.json()["points"]][-1] == "2026-W49"
 
 
@@ -183,7 +190,9 @@ async def test_leaderboards_and_drill_down(client: httpx.AsyncClient, org: Org) 
     assert other.status_code == 404
     # a director's stops at the province
     teams = await client.get(
-        "/api/kpis/leaderboard", params={**NOV, "groupBy": "team", "within": str(u["north"])}, headers=org.director.headers
+        "/api/kpis/leaderboard",
+        params={**NOV, "groupBy": "team", "within": str(u["north"])},
+        headers=org.director.headers,
     )
     assert {r["name"] for r in teams.json()["rows"]} == {"Jinan Team A", "Jinan Team B"}
     south = await client.get(

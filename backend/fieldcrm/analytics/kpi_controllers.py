@@ -115,9 +115,10 @@ class KpiController(Controller):
         lang: Lang = None,
     ) -> Stream:
         """The leaderboard as CSV or XLSX, headers in your language."""
-        board = await kpis.leaderboard(actor=actor, group_by=group_by, ask=ask, within=within, rep=rep)
-        table = reports.leaderboard_table(board, lang or actor.locale)
-        return _download(exports.chunks(table, fmt), table, fmt)
+        table, chunks = await reports.export_leaderboard(
+            actor=actor, fmt=fmt, group_by=group_by, ask=ask, within=within, rep=rep, lang=lang
+        )
+        return _download(chunks, table, fmt)
 
 
 class ReportController(Controller):
@@ -152,9 +153,10 @@ class ReportController(Controller):
         lang: Lang = None,
     ) -> Stream:
         """The report as CSV or XLSX, headers in your language, numbers as numbers."""
-        exports.check_format(fmt)
-        table = await reports.report(actor=actor, name=name, ask=ask, level=level, subject_id=subject_id, lang=lang)
-        return _download(exports.chunks(table, fmt), table, fmt)
+        table, chunks = await reports.export_report(
+            actor=actor, name=name, fmt=fmt, ask=ask, level=level, subject_id=subject_id, lang=lang
+        )
+        return _download(chunks, table, fmt)
 
 
 CONTROLLERS = [TargetController, KpiController, ReportController]

@@ -42,7 +42,7 @@ from fieldcrm.lib.db import as_uuid, read_transaction
 from fieldcrm.lib.errors import Forbidden, InvalidInput, NotFound
 from fieldcrm.lib.tables import utcnow
 from fieldcrm.org import scope
-from fieldcrm.org.schemas import Actor
+from fieldcrm.org.schemas import Actor, Role
 from fieldcrm.org.tables import OrgUnit, User
 from fieldcrm.sales import opportunities as opportunity_services
 from fieldcrm.visits.services import business_today
@@ -77,7 +77,7 @@ class Ask:
 
 def _subject_actor(ref: SubjectRef) -> Actor:
     """The subject as the scope rule knows people: a rep sees their own, a unit's leader everything under it."""
-    role = "rep" if ref.level == "rep" else "manager"
+    role: Role = "rep" if ref.level == "rep" else "manager"
     return Actor(id=ref.id, username="", display_name=ref.name, role=role, org_unit_id=ref.id, org_path=ref.path)
 
 
@@ -287,7 +287,7 @@ async def trend(*, actor: Actor, level: str, subject_id: uuid.UUID | None, ask: 
 
 
 def _row(
-    key: str, name: str, level: str, v: KpiValues, target: int | None, kpis_href: str | None, drill: str | None
+    key: str, name: str, level: str, v: KpiValues, *, target: int | None, kpis_href: str | None, drill: str | None
 ) -> LeaderRow:
     return LeaderRow(
         rank=0,
@@ -354,44 +354,41 @@ async def leaderboard(
             raise InvalidInput(msg, field="groupBy")
         figures, stages = await _collect(Filter(actor, _subject_actor(ref)), [period])
         book = await targets_mod.book(targets_mod.months_of([period]))
-        people = await User.select(
-            User.id, User.display_name, User.role, User.org_unit.path.as_alias("path")
-        ).where(User.org_unit.path.like(ref.path + "%"))
-        if (limit := scope.user_filter(actor)) is not None:
-            visible = {as_uuid(r["id"]) for r in await User.select(User.id).where(limit)}
-            people = [p for p in people if as_uuid(p["id"]) in visible]
-        groups: list[SubjectRef]
-        if group_by == "rep":
-            groups = [
-                SubjectRef("rep", as_uuid(p["id"]), p["display_name"], p["path"]) for p in people if p["role"] == "rep"
-            ]
-        else:
-            units = await OrgUnit.select(OrgUnit.id, OrgUnit.name, OrgUnit.path).where(
-                OrgUnit.kind == group_by, OrgUnit.path.like(ref.path + "%"), OrgUnit.deleted_at.is_null()
-            )
-            groups = [SubjectRef(group_by, as_uuid(u["id"]), u["name"], u["path"]) for u in units]
-    members: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for g in groups:
-        for p in people:
-            if (g.level == "rep" and as_uuid(p["id"]) == g.id) or (g.level != "rep" and p["path"].startswith(g.path)):
-                members[g.id].add(as_uuid(p["id"]))
+        groups, members = await _groups(ref, group_by)
     rows = []
-    child = CHILD[group_by]
     for g in groups:
         v = values_of(facts_mod.total(figures, 0, members[g.id]), stages, actor.locale)
         target = book.period(g, period).won_revenue_cents
-        if group_by == "rep":
-            drill = f"/api/kpis/leaderboard?groupBy=account&rep={g.id}&{ask.query()}"
-        else:
-            drill = f"/api/kpis/leaderboard?groupBy={child}&within={g.id}&{ask.query()}"
         href = f"/api/kpis?level={g.level}&id={g.id}&{ask.query()}"
-        rows.append(_row(str(g.id), g.name, g.level, v, target, href, drill))
+        rows.append(_row(str(g.id), g.name, g.level, v, target=target, kpis_href=href, drill=_drill(g, ask).href))
     return Leaderboard(
         group_by=group_by,  # type: ignore[arg-type]
         within=Link(level=ref.level, name=ref.name, href=f"/api/kpis?level={ref.level}&id={ref.id}&{ask.query()}"),
         period=_period_out(period),
         rows=_ranked(rows),
     )
+
+
+async def _groups(ref: SubjectRef, group_by: str) -> tuple[list[SubjectRef], dict[uuid.UUID, set[uuid.UUID]]]:
+    """The rows of a leaderboard under ``ref`` and the people (now) in each: reps, or org units of a kind."""
+    people = await User.select(User.id, User.display_name, User.role, User.org_unit.path.as_alias("path")).where(
+        User.org_unit.path.like(ref.path + "%")
+    )
+    members: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    if group_by == "rep":
+        groups = [
+            SubjectRef("rep", as_uuid(p["id"]), p["display_name"], p["path"]) for p in people if p["role"] == "rep"
+        ]
+        for g in groups:
+            members[g.id].add(g.id)
+        return groups, members
+    units = await OrgUnit.select(OrgUnit.id, OrgUnit.name, OrgUnit.path).where(
+        OrgUnit.kind == group_by, OrgUnit.path.like(ref.path + "%"), OrgUnit.deleted_at.is_null()
+    )
+    groups = [SubjectRef(group_by, as_uuid(u["id"]), u["name"], u["path"]) for u in units]
+    for g in groups:
+        members[g.id] = {as_uuid(p["id"]) for p in people if p["path"].startswith(g.path)}
+    return groups, members
 
 
 async def _account_board(actor: Actor, ask: Ask, period: Period, rep: uuid.UUID | None) -> Leaderboard:
@@ -418,7 +415,17 @@ async def _account_board(actor: Actor, ask: Ask, period: Period, rep: uuid.UUID 
     rows = []
     for account_id, name in named.items():
         v = values_of(facts_mod.total(figures, 0, {account_id}), stages, actor.locale)
-        rows.append(_row(str(account_id), name, "account", v, None, None, f"/api/accounts/{account_id}/overview"))
+        rows.append(
+            _row(
+                str(account_id),
+                name,
+                "account",
+                v,
+                target=None,
+                kpis_href=None,
+                drill=f"/api/accounts/{account_id}/overview",
+            )
+        )
     return Leaderboard(
         group_by="account",
         within=Link(level="rep", name=ref.name, href=f"/api/kpis?level=rep&id={ref.id}&{ask.query()}"),

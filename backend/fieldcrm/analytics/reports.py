@@ -1,4 +1,4 @@
-"""Reports: revenue by product, industry, region and tier over 12 months, the funnel, won/lost, discount depth, case SLAs.
+"""Reports: revenue by product, industry, region, tier (12 months), the funnel, won/lost, discount depth, case SLAs.
 
 Each report is a table (typed columns, rows) computed in SQL inside the caller's scope and the asked
 subject (the same ``Filter`` as the KPIs), so the screen and its CSV/XLSX export show the same rows.
@@ -7,14 +7,14 @@ subject (the same ``Filter`` as the KPIs), so the screen and its CSV/XLSX export
 import datetime
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
+from fieldcrm.analytics import exports, labels
 from fieldcrm.analytics import kpis as kpis_mod
-from fieldcrm.analytics import labels
 from fieldcrm.analytics.facts import Filter, percentile
 from fieldcrm.analytics.kpis import Ask
-from fieldcrm.analytics.periods import Period, utc_midnight
+from fieldcrm.analytics.periods import Period
 from fieldcrm.analytics.schemas import Leaderboard, ReportColumn, ReportTable
 from fieldcrm.lib.db import as_date, as_uuid, read_transaction
 from fieldcrm.lib.errors import NotFound
@@ -53,6 +53,7 @@ def _col(key: str, kind: str, locale: str, label: str | None = None) -> ReportCo
 def _table(
     name: str,
     locale: str,
+    *,
     start: datetime.date,
     end: datetime.date,
     columns: list[ReportColumn],
@@ -352,7 +353,7 @@ async def report(
             months = _months(period.end)
             columns, rows = await _revenue(flt, months, name.removeprefix("revenue-by-"), locale)
             start, end = months[0], _next_month(months[-1]) - datetime.timedelta(days=1)
-            return _table(name, locale, start, end, columns, rows)
+            return _table(name, locale, start=start, end=end, columns=columns, rows=rows)
         builders: dict[str, Callable[[], Coroutine[Any, Any, tuple[list[ReportColumn], list[list[Cell]]]]]] = {
             "funnel": lambda: _funnel(flt, period, locale),
             "won-lost": lambda: _won_lost(flt, period, locale),
@@ -360,7 +361,7 @@ async def report(
             "case-sla": lambda: _case_sla(flt, period, locale, now or utcnow()),
         }
         columns, rows = await builders[name]()
-    return _table(name, locale, period.start, period.end, columns, rows)
+    return _table(name, locale, start=period.start, end=period.end, columns=columns, rows=rows)
 
 
 LEADER_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -385,11 +386,41 @@ def leaderboard_table(board: Leaderboard, locale: str) -> ReportTable:
     """A leaderboard as a report table, for its export."""
     columns = [_col(key, kind, locale) for key, kind in LEADER_COLUMNS]
     rows: list[list[Cell]] = [[getattr(r, key) for key, _ in LEADER_COLUMNS] for r in board.rows]
-    table = _table("leaderboard", locale, board.period.start, board.period.end, columns, rows)
+    table = _table("leaderboard", locale, start=board.period.start, end=board.period.end, columns=columns, rows=rows)
     table.title = f"{table.title} · {board.within.name}"
     return table
 
 
-def utc_range(period: Period) -> tuple[datetime.datetime, datetime.datetime]:
-    """The period's UTC bounds (kept here for callers that build their own report queries)."""
-    return utc_midnight(period.start), utc_midnight(period.after)
+async def export_report(
+    *,
+    actor: Actor,
+    name: str,
+    fmt: str,
+    ask: Ask,
+    level: str | None = None,
+    subject_id: uuid.UUID | None = None,
+    lang: str | None = None,
+) -> tuple[ReportTable, Iterator[bytes]]:
+    """A report and its file (CSV or XLSX) in chunks: the same rows the screen shows."""
+    scope.require(actor, "reports.export")
+    exports.check_format(fmt)
+    table = await report(actor=actor, name=name, ask=ask, level=level, subject_id=subject_id, lang=lang)
+    return table, exports.chunks(table, fmt)
+
+
+async def export_leaderboard(
+    *,
+    actor: Actor,
+    fmt: str,
+    group_by: str | None,
+    ask: Ask,
+    within: uuid.UUID | None = None,
+    rep: uuid.UUID | None = None,
+    lang: str | None = None,
+) -> tuple[ReportTable, Iterator[bytes]]:
+    """A leaderboard as a file (CSV or XLSX) in chunks, headers in the reader's language."""
+    scope.require(actor, "reports.export")
+    exports.check_format(fmt)
+    board = await kpis_mod.leaderboard(actor=actor, group_by=group_by, ask=ask, within=within, rep=rep)
+    table = leaderboard_table(board, lang or actor.locale)
+    return table, exports.chunks(table, fmt)

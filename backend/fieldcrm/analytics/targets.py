@@ -1,4 +1,4 @@
-"""Targets per rep per month, set by a leader above them; team, city, province and HQ targets default to the sum of their people.
+"""Targets per person per month, set by a leader above them; org units default to the sum of their people.
 
 Who sets what: a rep's (or any person's) targets are set by a leader whose org subtree holds that
 person, never by the person themselves; an org unit's targets by a leader of a unit above it (HQ sets
@@ -249,7 +249,8 @@ async def book(months: Iterable[datetime.date]) -> TargetBook:
         return TargetBook([], {})
     marks = ", ".join("{}" for _ in wanted)
     rows = await TargetRow.raw(
-        f"SELECT t.*, o.path AS person_path FROM targets t LEFT JOIN users u ON t.level = 'rep' AND u.id = t.subject_id "
+        "SELECT t.*, o.path AS person_path FROM targets t "
+        "LEFT JOIN users u ON t.level = 'rep' AND u.id = t.subject_id "
         f"LEFT JOIN org_units o ON o.id = u.org_unit WHERE t.month IN ({marks})",
         *wanted,
     )
