@@ -18,6 +18,7 @@ from fieldcrm.notifications.delivery import deliver_due
 from fieldcrm.notifications.digest import queue_daily_digests
 from fieldcrm.org.services import purge_expired_sessions
 from fieldcrm.sales.quotes import expire_due
+from fieldcrm.tasks.reminders import send_due_reminders
 from fieldcrm.workflow.services import purge_idempotency_keys, sla_scan
 
 log = logging.getLogger("fieldcrm.worker")
@@ -61,6 +62,10 @@ async def _expire_quotes() -> object:
     return await expire_due()
 
 
+async def _task_reminders() -> object:
+    return await send_due_reminders()
+
+
 def default_jobs() -> list[Job]:
     """The jobs every worker runs."""
     return [
@@ -71,6 +76,7 @@ def default_jobs() -> list[Job]:
         Job("deliver push notifications", 1, _deliver_push),
         Job("deliver webhooks", 1, _deliver_webhooks),
         Job("queue daily digests", 300, _daily_digests),
+        Job("queue task reminders", 30, _task_reminders),
     ]
 
 

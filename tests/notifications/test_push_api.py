@@ -96,6 +96,7 @@ async def test_preferences_default_then_saved_with_quiet_hours(client: httpx.Asy
         "slaWarnings": True,
         "assignments": True,
         "dailyDigest": False,
+        "taskReminders": True,
         "quietHours": None,
         "timezone": "Asia/Shanghai",
     }
@@ -104,6 +105,7 @@ async def test_preferences_default_then_saved_with_quiet_hours(client: httpx.Asy
         "slaWarnings": False,
         "assignments": True,
         "dailyDigest": True,
+        "taskReminders": False,
         "quietHours": {"start": "22:00", "end": "07:30"},
         "timezone": "Europe/Berlin",
     }

@@ -18,6 +18,7 @@ from fieldcrm.lib.tables import utcnow
 from fieldcrm.notifications.messages import TTL_OF
 from fieldcrm.notifications.tables import Notification, PushPreference
 from fieldcrm.org.services import actors_of
+from fieldcrm.tasks import services as tasks
 from fieldcrm.visits import services as visits
 from fieldcrm.workflow import services as workflow
 
@@ -55,14 +56,23 @@ async def queue_daily_digests(*, now: datetime.datetime | None = None) -> int:
         approvals = (await workflow.inbox(actor=actor, page=_ONE)).total
         plans = await visits.open_plan_count(owner_id=actor.id, on=due[actor.id])
         overdue = (await coverage.neglected(actor=actor, page=_ONE)).total
-        if not (approvals or plans or overdue):
+        tasks_due, tasks_overdue = await tasks.due_counts(user_id=actor.id, on=due[actor.id])
+        if not (approvals or plans or overdue or tasks_due or tasks_overdue):
             continue
         row = Notification(
             id=ids[actor.id],
             user=actor.id,
             kind="digest.daily",
             topic="digest",
-            params={"title": "", "approvals": approvals, "plans": plans, "overdue": overdue, "url": "#/today"},
+            params={
+                "title": "",
+                "approvals": approvals,
+                "plans": plans,
+                "overdue": overdue,
+                "tasksDue": tasks_due,
+                "tasksOverdue": tasks_overdue,
+                "url": "#/today",
+            },
             url="#/today",
             urgency="low",
             ttl_s=TTL_OF["digest.daily"],

@@ -25,6 +25,7 @@ CATEGORY_OF: dict[str, str] = {
     "approval.sla_warning": "sla_warnings",
     "work.assigned": "assignments",
     "digest.daily": "daily_digest",
+    "task.reminder": "task_reminders",
 }
 
 # How long a push service keeps a message for a phone that is off (the issue: approvals 24 hours).
@@ -37,6 +38,7 @@ TTL_OF: dict[str, int] = {
     "approval.sla_warning": 4 * 3600,
     "work.assigned": 3 * 24 * 3600,
     "digest.daily": 12 * 3600,
+    "task.reminder": 12 * 3600,
 }
 DEFAULT_TTL_S = 24 * 3600
 
@@ -53,6 +55,12 @@ _TEXT: dict[str, dict[str, tuple[str, str]]] = {
         "approval.escalated": ("已升级给您：{title}", "{stepLabel} 已超时（{fromNames}），截止 {due}"),
         "work.assigned": ("新任务：{title}", "{stepLabel}"),
         "digest.daily": ("今日摘要", "待审批 {approvals} · 今日计划拜访 {plans} · 逾期未访客户 {overdue}"),
+        "digest.daily.tasks": (
+            "今日摘要",
+            "待审批 {approvals} · 今日计划拜访 {plans} · 逾期未访客户 {overdue}"
+            " · 今日到期任务 {tasksDue} · 逾期任务 {tasksOverdue}",
+        ),
+        "task.reminder": ("任务提醒：{title}", "截止 {dueDate} {dueTime}{accountPart}"),
         "fallback": ("fieldcrm", "{title}"),
     },
     "en": {
@@ -67,6 +75,12 @@ _TEXT: dict[str, dict[str, tuple[str, str]]] = {
             "Your day",
             "{approvals} approvals waiting · {plans} visits planned today · {overdue} accounts overdue",
         ),
+        "digest.daily.tasks": (
+            "Your day",
+            "{approvals} approvals waiting · {plans} visits planned today · {overdue} accounts overdue"
+            " · {tasksDue} tasks due today · {tasksOverdue} tasks overdue",
+        ),
+        "task.reminder": ("Task reminder: {title}", "Due {dueDate} {dueTime}{accountPart}"),
         "fallback": ("fieldcrm", "{title}"),
     },
 }
@@ -129,6 +143,9 @@ def render(
     key = kind
     if kind == "approval.decided":
         key = "approval.decided.rejected" if params.get("decision") == "rejected" else "approval.decided.approved"
+    if kind == "digest.daily" and (params.get("tasksDue") or params.get("tasksOverdue")):
+        key = "digest.daily.tasks"
+    account = str(params.get("accountName") or "")
     title_t, body_t = _TEXT[lang].get(key, _TEXT[lang]["fallback"])
     comment = str(params.get("comment") or "")
     names = params.get("fromNames")
@@ -143,6 +160,11 @@ def render(
         approvals=str(params.get("approvals", 0)),
         plans=str(params.get("plans", 0)),
         overdue=str(params.get("overdue", 0)),
+        tasksDue=str(params.get("tasksDue", 0)),
+        tasksOverdue=str(params.get("tasksOverdue", 0)),
+        dueDate=str(params.get("dueDate") or ""),
+        dueTime=str(params.get("dueTime") or ""),
+        accountPart=(f" · {account}" if account else ""),
     )
     payload: dict[str, Any] = {
         "v": 1,

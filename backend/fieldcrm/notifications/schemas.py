@@ -68,5 +68,6 @@ class PushPreferences(BaseStruct):
     sla_warnings: bool = True
     assignments: bool = True
     daily_digest: bool = False
+    task_reminders: bool = True
     quiet_hours: QuietHours | None = None
     timezone: TimeZone = "Asia/Shanghai"

@@ -25,7 +25,8 @@ KINDS: dict[str, str] = {
     "approval.sla_warning": "a step of yours is due soon: title, stepLabel, dueAt, url",
     "approval.escalated": "an overdue step was escalated to you: title, stepLabel, fromNames, dueAt, url",
     "work.assigned": "a work-order step (e.g. a case's) was assigned to you: title, subjectKind, stepLabel, url",
-    "digest.daily": "the morning digest (notifications/digest.py): approvals, plans, overdue, url",
+    "digest.daily": "the morning digest (notifications/digest.py): approvals, plans, overdue, tasks due/overdue, url",
+    "task.reminder": "a task of yours is due (tasks/reminders.py): title, dueDate, dueTime, accountName, url",
 }
 MAX_TTL_S = 28 * 86_400
 

@@ -235,6 +235,7 @@ def preferences_out(row: dict[str, Any] | None) -> PushPreferences:
         sla_warnings=row["sla_warnings"],
         assignments=row["assignments"],
         daily_digest=row["daily_digest"],
+        task_reminders=row["task_reminders"],
         quiet_hours=quiet,
         timezone=row["timezone"],
     )
@@ -269,6 +270,7 @@ async def put_preferences(*, actor: Actor, data: PushPreferences) -> PushPrefere
         PushPreference.sla_warnings: data.sla_warnings,
         PushPreference.assignments: data.assignments,
         PushPreference.daily_digest: data.daily_digest,
+        PushPreference.task_reminders: data.task_reminders,
         PushPreference.quiet_start_min: start,
         PushPreference.quiet_end_min: end,
         PushPreference.timezone: data.timezone,

@@ -57,6 +57,7 @@ class PushPreference(Table, tablename="push_preferences"):
     sla_warnings = Boolean(default=True)
     assignments = Boolean(default=True)
     daily_digest = Boolean(default=False)
+    task_reminders = Boolean(default=True)
     quiet_start_min = Integer(null=True, default=None)
     quiet_end_min = Integer(null=True, default=None)
     timezone = Varchar(length=64, default="Asia/Shanghai")
