@@ -21,8 +21,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    # Failed logins (docs/security.md): free tries per (account, address), then waits of 1, 2, 4 ... s up to
+    # the window; across all addresses an account gets login_account_max_failures before waits start there.
     login_max_failures: int = 10
     login_window_s: int = 900
+    login_account_max_failures: int = 100
     page_max: int = 100
     max_body_bytes: int = 1024 * 1024
     import_max_body_bytes: int = 50 * 1024 * 1024

@@ -1,12 +1,13 @@
 """Use cases of the org domain: the org tree, people, login and sessions."""
 
 import datetime
+import math
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from fieldcrm.audit import services as audit
-from fieldcrm.lib.db import contains_text, write_transaction
+from fieldcrm.lib.db import FieldcrmSQLiteEngine, contains_text, engine, write_transaction
 from fieldcrm.lib.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from fieldcrm.lib.locking import lock_row
 from fieldcrm.lib.pagination import PageParams
@@ -348,23 +349,58 @@ async def leaders_of(user_id: uuid.UUID) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- sessions
 
 
-async def _check_throttle(username: str, ip: str) -> None:
+def _delay_s(failures: int, free: int, cap: int) -> int:
+    """The wait after ``failures`` recent failures: none for the first ``free``, then 1, 2, 4 ... s up to ``cap``."""
+    if failures < free:
+        return 0
+    return int(min(cap, 2 ** min(failures - free, 30)))
+
+
+async def _reserve_attempt(username: str, ip: str) -> uuid.UUID:
+    """Check the throttle and record this attempt as a failure in one step; returns the attempt's id.
+
+    The attempt is written before the password is checked, inside a write transaction that serialises
+    attempts on the same account (SQLite's single writer; a transaction-scoped advisory lock on
+    PostgreSQL), so concurrent guesses cannot all pass the check before any is recorded. A success
+    deletes it again. Delays grow per (account, address); the account-wide limit is not applied from
+    an address the account has a session from (docs/security.md).
+
+    Raises:
+        TooManyRequests: This account must wait before the next attempt from this address.
+    """
     settings = get_settings()
-    cutoff = utcnow() - datetime.timedelta(seconds=settings.login_window_s)
-    rows = await LoginAttempt.select(LoginAttempt.username, LoginAttempt.ip, LoginAttempt.at).where(
-        LoginAttempt.at > cutoff, (LoginAttempt.username == username) | (LoginAttempt.ip == ip)
-    )
-    by_user = sorted(r["at"] for r in rows if r["username"] == username)
-    by_ip = sorted(r["at"] for r in rows if r["ip"] == ip)
-    blocking = [times for times in (by_user, by_ip) if len(times) >= settings.login_max_failures]
-    if blocking:
-        # Free again once enough failures have aged out of the window.
-        frees_at = max(times[-settings.login_max_failures] for times in blocking) + datetime.timedelta(
-            seconds=settings.login_window_s
+    async with write_transaction():
+        if not isinstance(engine(), FieldcrmSQLiteEngine):
+            await LoginAttempt.raw("SELECT pg_advisory_xact_lock(hashtext({}))", f"login:{username}")
+        now = utcnow()
+        cutoff = now - datetime.timedelta(seconds=settings.login_window_s)
+        rows = await LoginAttempt.select(LoginAttempt.ip, LoginAttempt.at).where(
+            LoginAttempt.at > cutoff, LoginAttempt.username == username
         )
-        retry_after = max(1, int((frees_at - utcnow()).total_seconds()) + 1)
-        msg = f"too many failed logins; try again in {retry_after} seconds"
-        raise TooManyRequests(msg, retry_after=retry_after)
+        here = sorted(r["at"] for r in rows if r["ip"] == ip)
+        waits = []
+        delay = _delay_s(len(here), settings.login_max_failures, settings.login_window_s)
+        if delay:
+            waits.append(here[-1] + datetime.timedelta(seconds=delay))
+        everywhere = sorted(r["at"] for r in rows)
+        delay = _delay_s(len(everywhere), settings.login_account_max_failures, settings.login_window_s)
+        if delay and not await _known_address(username, ip):
+            waits.append(everywhere[-1] + datetime.timedelta(seconds=delay))
+        free_at = max(waits, default=now)
+        if free_at > now:
+            retry_after = max(1, math.ceil((free_at - now).total_seconds()))
+            msg = f"too many failed logins; try again in {retry_after} seconds"
+            raise TooManyRequests(msg, retry_after=retry_after)
+        attempt_id = new_id()
+        await LoginAttempt.insert(LoginAttempt(id=attempt_id, username=username, ip=ip, at=now))
+    return attempt_id
+
+
+async def _known_address(username: str, ip: str) -> bool:
+    """Whether the account has a live session opened from this address (it signed in here before)."""
+    user = User.select(User.id).where(User.username == username)
+    live = Session.expires_at > utcnow()
+    return bool(await Session.exists().where(Session.user.is_in(user), Session.ip == ip[:64], live))
 
 
 async def login(
@@ -372,11 +408,10 @@ async def login(
 ) -> tuple[LoginResponse, str]:
     """Check a password and open a session; returns the response and the raw token (for the cookie)."""
     username = username.strip()
-    await _check_throttle(username, ip)
+    await _reserve_attempt(username, ip)
     row = await User.select(User.id, User.password_hash, User.is_active).where(User.username == username).first()
     ok, needs_rehash = await verify_password(row["password_hash"] if row else None, password)
     if not ok or row is None or not row["is_active"]:
-        await LoginAttempt.insert(LoginAttempt(username=username, ip=ip))
         msg = "wrong username or password"
         raise NotAuthenticated(msg)
     token, csrf = new_token(), new_token()
@@ -399,7 +434,8 @@ async def login(
                 expires_at=expires,
             )
         )
-        await LoginAttempt.delete().where(LoginAttempt.username == username)
+        # this attempt and this address's earlier failures; other addresses' failures still count
+        await LoginAttempt.delete().where(LoginAttempt.username == username, LoginAttempt.ip == ip)
         if new_hash is not None:
             await User.update({User.password_hash: new_hash}).where(User.id == row["id"])
     user = _user_out(await _user_row(row["id"]))

@@ -130,12 +130,11 @@ async def test_ten_failures_for_one_account_throttle_it_but_not_for_good(client,
     assert (await _login(client, "rep_a")).status_code == 200
 
 
-async def test_ten_failures_from_one_address_throttle_that_address(client, org):
+async def test_failures_for_other_accounts_from_one_address_do_not_throttle_the_next(client, org):
+    # One address is often a whole office behind NAT: throttling is per (account, address), see docs/security.md
     for i in range(10):
         assert (await _login(client, f"nobody{i}", "guess")).status_code == 401
-    r = await _login(client, "rep_b")
-    assert r.status_code == 429
-    assert int(r.headers["retry-after"]) > 0
+    assert (await _login(client, "rep_b")).status_code == 200
 
 
 async def test_nine_failures_do_not_throttle(client, org):
