@@ -400,3 +400,32 @@ async def test_pull_responses_are_compressed_when_the_client_accepts_it(client: 
     assert len(r.json()["accounts"]) == 5  # httpx decoded it
     plain = await client.post("/api/sync/pull", json=body, headers={**org.rep_a.headers, "Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
+
+
+async def test_a_prospects_pin_from_the_phone_becomes_a_location_proposal(client: httpx.AsyncClient, org: Org) -> None:
+    prospect, rough = str(uuid.uuid4()), str(uuid.uuid4())
+    fix = {"pinLatitude": 36.6512, "pinLongitude": 117.1201}
+    result = await push(
+        client,
+        org.rep_a,
+        uuid.uuid4(),
+        [
+            _mutation(1, "account.create", id=prospect, name="泉城物流", **fix, pinAccuracyM=8),
+            _mutation(2, "account.create", id=rough, name="历城建材", **fix, pinAccuracyM=400),
+        ],
+    )
+    assert [r["status"] for r in result["results"]] == ["applied", "applied"]
+    account = (await client.get(f"/api/accounts/{prospect}", headers=org.rep_a.headers)).json()
+    assert account["latitude"] is None  # the fix is a proposal, not the location
+    r = await client.get("/api/location-proposals", headers=org.manager_a.headers)
+    assert r.status_code == 200, r.text
+    [proposal] = r.json()["items"]  # the 400 m fix is too rough to propose anything
+    assert proposal["accountId"] == prospect
+    assert (proposal["latitude"], proposal["longitude"], proposal["status"]) == (36.6512, 117.1201, "pending")
+    r = await client.post(
+        f"/api/location-proposals/{proposal['id']}/decision",
+        json={"decision": "confirm"},
+        headers=org.manager_a.headers,
+    )
+    assert r.status_code == 200, r.text
+    assert (await client.get(f"/api/accounts/{prospect}", headers=org.rep_a.headers)).json()["latitude"] == 36.6512

@@ -229,8 +229,8 @@ class AccountCreateArgs(AccountCreate, kw_only=True):
     location proposal a leader confirms, as an accurate check-in's does.
     """
 
-    id: uuid.UUID  # type: ignore[assignment]  # the client makes the id, so a replay finds it
-    code: Annotated[str, Meta(max_length=64, pattern=r"^[A-Za-z0-9_.\-/]*$")] = ""  # type: ignore[assignment]
+    id: uuid.UUID  # the client makes the id, so a replay finds it
+    code: Annotated[str, Meta(max_length=64, pattern=r"^[A-Za-z0-9_.\-/]*$")] = ""
     pin_latitude: Latitude | None = None
     pin_longitude: Longitude | None = None
     pin_accuracy_m: Accuracy | None = None

@@ -58,6 +58,7 @@ from fieldcrm.sync.schemas import (
 )
 from fieldcrm.sync.tables import ChangeCounter, ScopeChange, SyncClient, SyncHorizon, SyncRejection
 from fieldcrm.tasks.mutations import MUTATIONS as TASK_MUTATIONS
+from fieldcrm.visits import pins
 from fieldcrm.visits import services as visits
 from fieldcrm.visits.schemas import CheckinCreate, CheckoutCreate, VisitLogPut, VisitPlanCreate, VisitPlanPatch
 from fieldcrm.workflow import services as workflow
@@ -92,6 +93,14 @@ async def _account_create(actor: Actor, args: AccountCreateArgs, _: Mutation) ->
         renamed, code = code, f"{code}-DUP-{args.id.hex[:6].upper()}"
     fields = {f: getattr(args, f) for f in AccountCreate.__struct_fields__ if f != "code"}
     await accounts.create_account(actor=actor, data=AccountCreate(code=code, **fields))
+    if args.pin_latitude is not None and args.pin_longitude is not None and args.latitude is None:
+        await pins.propose_pin(
+            actor=actor,
+            account_id=args.id,
+            latitude=args.pin_latitude,
+            longitude=args.pin_longitude,
+            accuracy_m=args.pin_accuracy_m,
+        )
     if not found:
         return None
     names = ", ".join(c.name for c in found[:3])
