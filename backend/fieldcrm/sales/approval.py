@@ -58,6 +58,10 @@ async def facts_of(quote_id: uuid.UUID, row: dict[str, Any]) -> dict[str, Any]:
         "total_cents": row["total_cents"],
         "list_total_cents": row["list_total_cents"],
         "tier": row["tier"] or "",
+        # For the decider's card (not for routing): what the quote is, in its own words.
+        "quote_label": quotes.label(row),
+        "quote_title": row["title"],
+        "account_name": row["account_name"],
     }
 
 

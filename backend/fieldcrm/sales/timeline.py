@@ -20,8 +20,15 @@ _PARTS = (
               o.amount_cents AS amount, u.display_name AS actor_name, '' AS number, 1 AS revision
        FROM opportunities o LEFT JOIN users u ON u.id = o.owner
        WHERE o.account = {} AND o.deleted_at IS NULL ORDER BY o.updated_at DESC LIMIT {}""",
+    # A decided quote names who decided (the last decision on it), not its owner.
     """SELECT 'quote' AS kind, q.id AS id, q.updated_at AS at, q.title AS title, q.state AS state,
-              q.total_cents AS amount, u.display_name AS actor_name, q.number AS number, q.revision AS revision
+              q.total_cents AS amount,
+              COALESCE(CASE WHEN q.state IN ('approved', 'rejected', 'returned') THEN (
+                  SELECT d.actor_name FROM workflow_decisions d
+                  JOIN workflow_steps s ON s.id = d.step JOIN workflow_instances i ON i.id = s.instance
+                  WHERE i.subject_kind = 'quote' AND i.subject_id = q.id ORDER BY d.at DESC LIMIT 1) END,
+                  u.display_name) AS actor_name,
+              q.number AS number, q.revision AS revision
        FROM quotes q LEFT JOIN users u ON u.id = q.owner
        WHERE q.account = {} ORDER BY q.updated_at DESC LIMIT {}""",
     """SELECT 'case.' || c.type AS kind, c.id AS id, c.updated_at AS at, c.title AS title, c.state AS state,
@@ -45,13 +52,17 @@ def _at(value: Any) -> datetime.datetime:
 
 
 def _item(row: dict[str, Any]) -> TimelineItem:
+    """One row in words; ``data`` carries the parts a client shows in its own language and money format."""
     kind = str(row["kind"])
     state = str(row["state"])
+    data: dict[str, Any] = {"state": state}
     if kind == "quote":
         label = row["number"] if int(row["revision"]) == 1 else f"{row['number']} rev {row['revision']}"
         title, detail = f"{label} {state}", yuan(int(row["amount"]))
+        data |= {"label": label, "name": str(row["title"] or ""), "amountCents": int(row["amount"])}
     elif kind == "opportunity":
         title, detail = f"{row['title']} ({state})", yuan(int(row["amount"]))
+        data |= {"name": str(row["title"]), "amountCents": int(row["amount"])}
     elif kind == "project":
         title, detail = str(row["title"]), state + (f" · {row['number']}" if row["number"] else "")
     else:  # a case: number holds its priority
@@ -63,6 +74,7 @@ def _item(row: dict[str, Any]) -> TimelineItem:
         detail=detail,
         ref_id=as_uuid(row["id"]),
         actor_name=row["actor_name"] or "",
+        data=data,
     )
 
 
@@ -76,4 +88,4 @@ async def source(account_id: uuid.UUID, limit: int) -> list[TimelineItem]:
     return items[:limit]
 
 
-timeline.register("sales", source)
+timeline.register("sales", source, covers=("opportunity", "quote", "case", "project"))
