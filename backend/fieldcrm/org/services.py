@@ -27,7 +27,7 @@ from fieldcrm.org.schemas import (
 )
 from fieldcrm.org.schemas import OrgUnit as OrgUnitOut
 from fieldcrm.org.schemas import User as UserOut
-from fieldcrm.org.security import hash_password, new_token, token_digest, verify_password
+from fieldcrm.org.security import check_password, hash_password, new_token, token_digest, verify_password
 from fieldcrm.org.tables import LoginAttempt, OrgUnit, Session, User
 from fieldcrm.settings import get_settings
 
@@ -265,6 +265,7 @@ async def create_user(*, actor: Actor | None, data: UserCreate) -> UserOut:
     """Add a person (HQ, or the command line when actor is None)."""
     if actor is not None:
         scope.require(actor, "users.manage")
+    check_password(data.password, username=data.username)
     password_hash = await hash_password(data.password)
     user_id = data.id or new_id()
     async with write_transaction():
@@ -297,6 +298,9 @@ async def update_user(*, actor: Actor, user_id: uuid.UUID, data: UserPatch) -> U
     """Change a person; deactivating or a new password ends all their sessions at once."""
     scope.require(actor, "users.manage")
     changes = changed_fields(data)
+    if "password" in changes:
+        target = await User.select(User.username).where(User.id == user_id).first()
+        check_password(changes["password"], username=target["username"] if target else "")
     password_hash = await hash_password(changes.pop("password")) if "password" in changes else None
     async with write_transaction():
         await lock_row(User, user_id)
