@@ -20,6 +20,7 @@ from fieldcrm.accounts.controllers import CONTROLLERS as ACCOUNT_CONTROLLERS
 from fieldcrm.analytics.controllers import CoverageController
 from fieldcrm.analytics.kpi_controllers import CONTROLLERS as KPI_CONTROLLERS
 from fieldcrm.cases.controllers import CONTROLLERS as CASE_CONTROLLERS
+from fieldcrm.contracts.controllers import CONTROLLERS as CONTRACT_CONTROLLERS
 from fieldcrm.integrations.controllers import CONTROLLERS as INTEGRATION_CONTROLLERS
 from fieldcrm.lib.auth import auth_middleware, provide_actor
 from fieldcrm.lib.db import close_engine, engine, is_unique_violation, open_engine
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *WORKFLOW_CONTROLLERS,
             *PUSH_CONTROLLERS,
             *INTEGRATION_CONTROLLERS,
+            *CONTRACT_CONTROLLERS,
             *TASK_CONTROLLERS,
             SyncController,
         ],

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from fieldcrm.contracts import receivables, renewals
 from fieldcrm.integrations import delivery as webhook_delivery
 from fieldcrm.lib.db import close_engine, open_engine
 from fieldcrm.notifications.delivery import deliver_due
@@ -54,6 +55,14 @@ async def _deliver_webhooks() -> object:
     return await webhook_delivery.deliver_due()
 
 
+async def _contract_calendar() -> object:
+    return await renewals.run_calendar()
+
+
+async def _collection_tasks() -> object:
+    return {"tasks": await receivables.open_collection_tasks(), **await receivables.settle_promises()}
+
+
 async def _daily_digests() -> object:
     return await queue_daily_digests()
 
@@ -75,6 +84,8 @@ def default_jobs() -> list[Job]:
         Job("expire quotes past their validity", 3600, _expire_quotes),
         Job("deliver push notifications", 1, _deliver_push),
         Job("deliver webhooks", 1, _deliver_webhooks),
+        Job("contract calendar and renewals", 3600, _contract_calendar),
+        Job("collection tasks and promises", 3600, _collection_tasks),
         Job("queue daily digests", 300, _daily_digests),
         Job("queue task reminders", 30, _task_reminders),
     ]

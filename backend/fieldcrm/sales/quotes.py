@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fieldcrm.audit import services as audit
+from fieldcrm.contracts import services as contracts
+from fieldcrm.integrations import webhooks
 from fieldcrm.lib.db import FieldcrmSQLiteEngine, as_uuid, engine, required, write_transaction
 from fieldcrm.lib.errors import Conflict, InvalidInput, NotFound
 from fieldcrm.lib.pagination import PageParams
@@ -231,8 +233,14 @@ async def list_quotes(
 # ---------------------------------------------------------------- lines and totals
 
 
-async def _priced_lines(lines: Sequence[QuoteLineIn]) -> list[dict[str, Any]]:
-    """Line values priced from the catalogue as it is now (list price and free-discount limit are copied)."""
+async def _priced_lines(
+    lines: Sequence[QuoteLineIn], agreed: Mapping[uuid.UUID, tuple[int | None, int | None]] | None = None
+) -> list[dict[str, Any]]:
+    """Line values priced from the catalogue as it is now (list price and free-discount limit are copied).
+
+    ``agreed``: the account's agreed tariffs (price, discount) per product; a line that names neither a
+    price nor a discount starts from them. Approval still judges the depth below list as for any line.
+    """
     products = await catalogue.products_by_id({line.product_id for line in lines})
     priced = []
     for position, line in enumerate(lines, start=1):
@@ -244,6 +252,11 @@ async def _priced_lines(lines: Sequence[QuoteLineIn]) -> list[dict[str, Any]]:
             msg = f"line {position}: {product['name']} ({product['code']}) is no longer sold"
             raise InvalidInput(msg, field=f"lines[{position - 1}].productId")
         unit_price = product["list_price_cents"] if line.unit_price_cents is None else line.unit_price_cents
+        discount_bp = line.discount_bp
+        if agreed and line.unit_price_cents is None and not line.discount_bp and line.product_id in agreed:
+            agreed_price, agreed_discount = agreed[line.product_id]
+            unit_price = agreed_price if agreed_price is not None else unit_price
+            discount_bp = agreed_discount or 0
         priced.append(
             {
                 "position": position,
@@ -254,7 +267,7 @@ async def _priced_lines(lines: Sequence[QuoteLineIn]) -> list[dict[str, Any]]:
                 "quantity": line.quantity,
                 "list_price_cents": product["list_price_cents"],
                 "unit_price_cents": unit_price,
-                "discount_bp": line.discount_bp,
+                "discount_bp": discount_bp,
                 "max_discount_bp": product["max_discount_bp"],
             }
         )
@@ -333,7 +346,8 @@ async def create_quote(*, actor: Actor, data: QuoteCreate, now: datetime.datetim
         if await QuoteRow.exists().where(QuoteRow.id == quote_id):
             msg = f"quote {quote_id} already exists"
             raise Conflict(msg)
-        lines = await _priced_lines(data.lines)
+        agreed = await contracts.agreed_terms(data.account_id, {line.product_id for line in data.lines}, now.date())
+        lines = await _priced_lines(data.lines, agreed)
         seq, number = await next_number(now.year)
         await QuoteRow.insert(
             QuoteRow(
@@ -517,6 +531,10 @@ async def transition(*, actor: Actor, quote_id: uuid.UUID, data: QuoteTransition
             await approval.start(actor=actor, quote_id=quote_id)
         elif data.action == "withdraw":
             await approval.cancel(actor=actor, quote_id=quote_id, reason=data.comment or "withdrawn by the rep")
+        elif data.action == "accept":  # the draft contract and the event share the acceptance's transaction
+            contract_id = await contracts.draft_from_quote(actor=actor, quote_id=quote_id, now=now)
+            event = {"quoteId": str(quote_id), "number": row["number"], "contractId": str(contract_id)}
+            await webhooks.emit("quote.accepted", event | {"accountId": str(row["account"])}, now=now)
         return await _read(quote_id)
 
 

@@ -26,6 +26,7 @@ from fieldcrm.accounts import services as accounts
 from fieldcrm.accounts.schemas import AccountCreate, ContactCreate, NoteCreate
 from fieldcrm.accounts.tables import Account as AccountRow
 from fieldcrm.cases.mutations import MUTATIONS as CASES_MUTATIONS
+from fieldcrm.contracts.mutations import MUTATIONS as CONTRACT_MUTATIONS
 from fieldcrm.lib.db import FieldcrmSQLiteEngine, engine, read_transaction, write_transaction
 from fieldcrm.lib.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from fieldcrm.lib.pagination import PageParams
@@ -194,6 +195,7 @@ MUTATIONS: dict[str, tuple[type[msgspec.Struct], Handler]] = {
 MUTATIONS.update(SALES_MUTATIONS)
 MUTATIONS.update(CASES_MUTATIONS)
 MUTATIONS.update(TASK_MUTATIONS)
+MUTATIONS.update(CONTRACT_MUTATIONS)
 
 _CODES: list[tuple[type[DomainError], str]] = [
     (NotFound, "not_found"),
