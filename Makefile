@@ -31,6 +31,7 @@ install: $(STAMP) pwa
 demo: install
 	$(BIN)/fieldcrm demo --accounts $(DEMO_ACCOUNTS)
 	$(BIN)/fieldcrm vapid
+	@echo "The app: http://$(HOST):$(PORT)/  (on a phone on this network: HOST=0.0.0.0 make demo, then this machine's address)"
 	@echo "Sign in as hq, director, manager or rep with password fieldcrm-demo. API docs: http://$(HOST):$(PORT)/schema"
 	$(BIN)/fieldcrm serve --worker --host $(HOST) --port $(PORT)
 

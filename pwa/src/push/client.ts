@@ -196,8 +196,12 @@ async function maybePrompt(app: App): Promise<void> {
     pausePrompt();
     card.remove();
   });
-  Object.assign(card.style, { position: 'fixed', left: '8px', right: '8px', bottom: '72px', zIndex: '50', maxWidth: '560px', margin: '0 auto' });
-  document.body.append(card);
+  // In the shell's prompt slot, above the screen: it never covers what the screen offers (Approve, Reject).
+  card.classList.add('push-prompt');
+  card.setAttribute('role', 'region');
+  const slot = document.getElementById('prompt-slot');
+  if (slot) slot.append(card);
+  else document.body.append(card);
 }
 
 /** Wire push into the app: remember the CSRF token, follow the service worker, re-register, ask when it makes sense. */

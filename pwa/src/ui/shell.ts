@@ -90,15 +90,20 @@ export function mountShell(root: HTMLElement, app: App): void {
   const toast = h('div', { class: 'toast', testid: 'toast', role: 'status', hidden: true });
   const main = h('main', { class: 'main', testid: 'main' });
   const tabs = tabBar(app);
-  clear(root, topbar, statusBar(app), banner, main, tabs.el, toast);
+  const bar = statusBar(app);
+  // Where a prompt (push: "Get approvals on this phone?") sits: in the flow above the screen, never over it.
+  const prompts = h('div', { class: 'prompt-slot', id: 'prompt-slot', testid: 'prompt-slot' });
+  clear(root, topbar, bar, banner, prompts, main, tabs.el, toast);
 
   let current: Screen | null = null;
   let showingLogin = false;
   let generation = 0;
 
   const labels = () => {
-    back.textContent = `‹ ${t('nav.back')}`;
+    // The arrow alone (its name for screen readers): the title gets the width.
+    back.textContent = '‹';
     back.setAttribute('aria-label', t('nav.back'));
+    back.title = t('nav.back');
     homeLink.textContent = t('nav.accounts');
     salesLink.textContent = t('nav.sales');
     settingsLink.setAttribute('aria-label', t('nav.settings'));
@@ -127,9 +132,13 @@ export function mountShell(root: HTMLElement, app: App): void {
     current = screen;
     showingLogin = route.name === 'login';
     topbar.hidden = !app.me;
+    // No sync bar before anyone signs in: there is nothing to sync.
+    bar.hidden = !app.me || showingLogin;
     title.textContent = screen.title;
+    title.title = screen.title;
     back.hidden = !screen.back;
-    homeLink.hidden = !app.me || route.name === 'accounts' || screen.back === href.accounts();
+    // A screen with a back arrow leaves the accounts link to the tab bar, so its title can be read.
+    homeLink.hidden = !app.me || route.name === 'accounts' || !!screen.back;
     if (screen.back) back.setAttribute('href', screen.back);
     main.classList.toggle('main-fill', !!screen.fill);
     // Admin screens are for a desk: tables and two columns, so the frame may be wider than a phone's.

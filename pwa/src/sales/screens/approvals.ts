@@ -39,6 +39,16 @@ export function keyFacts(facts: Record<string, unknown>): { label: SalesKey; val
   return out;
 }
 
+/** A quote's card says what it is in its own words ("Q-2026-00012 · 5G 专网"); the amount is in the facts,
+ * in the same money format. Older instances (started before the facts carried the label) keep the
+ * server's title with its amount restated the same way. */
+export function cardTitle(item: Pick<InboxItem, 'title' | 'facts' | 'subjectKind'>): string {
+  const f = item.facts;
+  if (item.subjectKind !== 'quote') return item.title;
+  if (typeof f.quote_label === 'string') return [f.quote_label, typeof f.quote_title === 'string' && f.quote_title ? f.quote_title : null].filter(Boolean).join(' · ');
+  return item.title.replace(/ · [\d,]+ CNY$/, '');
+}
+
 type Decide = Extract<SalesMutation, { name: 'approval.decide' }>;
 
 export async function approvalsScreen(app: App): Promise<Screen> {
@@ -83,8 +93,8 @@ export async function approvalsScreen(app: App): Promise<Screen> {
     return h(
       'li',
       { class: 'card approval-item', testid: 'approval-item', 'data-step': item.stepId, 'data-subject': item.subjectId, 'data-kind': item.subjectKind, 'data-overdue': String(item.overdue) },
-      h('a', { class: 'card-title', href: subjectHref(item), testid: 'approval-subject' }, item.title),
-      h('p', { class: 'muted small' }, `${item.stepLabel} · ${item.ownerName}`),
+      h('a', { class: 'card-title approval-title', href: subjectHref(item), testid: 'approval-subject' }, cardTitle(item)),
+      h('p', { class: 'muted small' }, [typeof item.facts.account_name === 'string' ? item.facts.account_name : null, item.stepLabel, item.ownerName].filter(Boolean).join(' · ')),
       h(
         'dl',
         { class: 'fields' },
@@ -165,6 +175,8 @@ export async function approvalsScreen(app: App): Promise<Screen> {
       refused,
       list,
       card('approvals-help', null, h('p', { class: 'muted small' }, s('approve.help'))),
+      // Going away: who decides meanwhile (#/delegations); the delivery projects these steps belong to.
+      h('div', { class: 'row' }, h('a', { class: 'btn btn-small', href: '#/delegations', testid: 'approvals-delegations' }, s('approve.outOfOffice')), h('a', { class: 'btn btn-small', href: '#/projects', testid: 'approvals-projects' }, s('approve.projects'))),
     ),
     title: s('approve.title'),
     back: salesHref.hub(),

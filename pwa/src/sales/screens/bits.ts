@@ -58,7 +58,7 @@ export interface Picker {
 export async function accountPicker(app: App, id: string, preset: string | undefined): Promise<Picker> {
   const all: AccountListItem[] = await loadAccountList(app.db);
   const search = h('input', { type: 'search', id: `${id}-search`, testid: `${id}-search`, placeholder: t('accounts.search'), autocomplete: 'off' });
-  const picker = h('select', { id, testid: id, size: 4, class: 'plan-picker' });
+  const picker = h('select', { id, testid: id, size: 4, class: 'plan-picker', 'aria-label': s('pick.account') });
   const error = h('p', { class: 'field-error', testid: `${id}-error`, hidden: true });
   const fill = () => {
     const shown = filterAccounts(all, { q: search.value, tier: '', status: '' }).slice(0, 50);

@@ -21,7 +21,7 @@ type Decide = Extract<SalesMutation, { name: 'approval.decide' }>;
 function caseBadges(c: Case, kind: 'case' | 'project' = 'case'): HTMLElement {
   return h(
     'span',
-    { class: 'row' },
+    { class: 'row case-badges', testid: 'case-badges' },
     kind === 'case' ? h('span', { class: 'badge', testid: 'case-type' }, s(`caseType.${c.type}` as SalesKey)) : null,
     kind === 'case' ? h('span', { class: `badge prio-${c.priority}`, testid: 'case-priority' }, s(`priority.${c.priority}` as SalesKey)) : null,
     h('span', { class: `badge case-${c.state}`, testid: 'case-state', 'data-state': c.state }, s(`caseState.${c.state}` as SalesKey)),

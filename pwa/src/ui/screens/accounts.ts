@@ -60,8 +60,12 @@ export const accountsScreen: ScreenFactory = async (app) => {
 
   const apply = (keepScroll: boolean) => {
     const shown = filterAccounts(all, state);
-    count.textContent = t('accounts.count', { n: shown.length });
+    // The first sync brings the accounts page by page: say the count is still growing.
+    const loading = app.engine.status.running && !app.engine.status.lastSyncAt;
+    count.textContent = loading ? t('accounts.loadingMore', { n: shown.length }) : t('accounts.count', { n: shown.length });
     count.dataset.count = String(shown.length);
+    count.dataset.loading = String(loading);
+    count.setAttribute('aria-busy', String(loading));
     empty.hidden = shown.length > 0;
     empty.textContent = all.length === 0 ? (app.engine.status.running ? t('accounts.loading') : t('accounts.none')) : t('accounts.empty');
     list.setItems(shown, keepScroll);
@@ -83,8 +87,11 @@ export const accountsScreen: ScreenFactory = async (app) => {
     state.status = status.value as AccountStatus | '';
     apply(false);
   });
-  const offStatus = app.engine.events.on('status', () => {
-    if (all.length === 0) apply(true);
+  let wasLoading = app.engine.status.running && !app.engine.status.lastSyncAt;
+  const offStatus = app.engine.events.on('status', (next) => {
+    const loading = next.running && !next.lastSyncAt;
+    if (all.length === 0 || loading !== wasLoading) apply(true);
+    wasLoading = loading;
   });
 
   const el = h(

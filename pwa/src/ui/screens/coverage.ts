@@ -57,14 +57,15 @@ export const coverageScreen: ScreenFactory = async (app) => {
     h('span', { class: 'legend-grad' }),
     h('span', null, t('coverage.legend')),
   );
-  const groupBy = select({ testid: 'coverage-group-by', 'aria-label': t('coverage.groupBy') }, GROUPS.map((g) => [g, t(`groupBy.${g}`)] as const), state.groupBy);
-  const table = h('div', { class: 'table-wrap', testid: 'coverage-table' });
+  const groupBy = select({ testid: 'coverage-group-by', 'aria-label': t('coverage.groupBy'), class: 'coverage-group-by' }, GROUPS.map((g) => [g, t(`groupBy.${g}`)] as const), state.groupBy);
+  // Scrolls sideways on a phone: reachable and scrollable by keyboard (a focusable, named region).
+  const table = h('div', { class: 'table-wrap coverage-table-wrap', testid: 'coverage-table', tabindex: '0', role: 'region', 'aria-label': t('coverage.tab.table') });
   const neglected = h('ol', { class: 'plain-list', testid: 'neglected-list' });
   const tabButtons = (['map', 'table', 'neglected'] as const).map((key) =>
     h('button', { type: 'button', class: 'seg-btn', testid: `coverage-tab-${key}`, onclick: () => showTab(key) }, t(`coverage.tab.${key}`)),
   );
   const panels = {
-    map: h('section', { class: 'card', testid: 'coverage-panel-map' }, h('div', { class: 'filters filters-3' }, tier, status, team), mapBox, legend, mapNote),
+    map: h('section', { class: 'card', testid: 'coverage-panel-map' }, h('div', { class: 'filters filters-3 coverage-filters', testid: 'coverage-filters' }, tier, status, team), mapBox, legend, mapNote),
     table: h('section', { class: 'card', testid: 'coverage-panel-table' }, groupBy, table),
     neglected: h('section', { class: 'card', testid: 'coverage-panel-neglected' }, neglected),
   };
@@ -104,7 +105,8 @@ export const coverageScreen: ScreenFactory = async (app) => {
       h(
         'tr',
         { testid: total ? 'coverage-total' : 'coverage-row', 'data-key': x.key, class: total ? 'total' : undefined },
-        h('th', { scope: 'row' }, x.name),
+        // The server names the total row "total": it is said in the reader's language.
+        h('th', { scope: 'row' }, total ? t('coverage.total') : x.name),
         h('td', null, formatNumber(x.accounts)),
         h('td', null, formatNumber(x.covered)),
         h('td', null, formatNumber(x.dueSoon)),
@@ -117,7 +119,8 @@ export const coverageScreen: ScreenFactory = async (app) => {
       h('p', { class: 'muted small' }, t('coverage.targets', { a: r.targets.a, b: r.targets.b, c: r.targets.c, date: formatDate(r.on) })),
       h(
         'table',
-        { class: 'data-table' },
+        { class: 'data-table coverage-table' },
+        h('caption', { class: 'sr-only' }, t('coverage.tableLabel', { group: t(`groupBy.${state.groupBy}`) })),
         h(
           'thead',
           null,

@@ -30,6 +30,17 @@ export const loginScreen: ScreenFactory = async (app) => {
       ? h('p', { class: 'notice', testid: 'login-notice' }, t('login.offline'))
       : null;
 
+  const usernameError = h('p', { class: 'field-error', id: 'login-username-error', testid: 'login-username-error', hidden: true });
+  const passwordError = h('p', { class: 'field-error', id: 'login-password-error', testid: 'login-password-error', hidden: true });
+  username.setAttribute('aria-describedby', 'login-username-error');
+  password.setAttribute('aria-describedby', 'login-password-error');
+  const fieldError = (input: HTMLInputElement, line: HTMLElement, message: string) => {
+    line.textContent = message;
+    line.hidden = !message;
+    if (message) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  };
+
   const showError = (message: string) => {
     error.textContent = message;
     error.hidden = false;
@@ -44,8 +55,13 @@ export const loginScreen: ScreenFactory = async (app) => {
       onsubmit: async (event: Event) => {
         event.preventDefault();
         error.hidden = true;
-        if (!username.value.trim() || !password.value) {
-          showError(t('form.required', { field: !username.value.trim() ? t('login.username') : t('login.password') }));
+        // Each missing field says so under itself.
+        const missingUser = !username.value.trim();
+        const missingPassword = !password.value;
+        fieldError(username, usernameError, missingUser ? t('form.required', { field: t('login.username') }) : '');
+        fieldError(password, passwordError, missingPassword ? t('form.required', { field: t('login.password') }) : '');
+        if (missingUser || missingPassword) {
+          (missingUser ? username : password).focus();
           return;
         }
         submit.disabled = true;
@@ -63,8 +79,10 @@ export const loginScreen: ScreenFactory = async (app) => {
     },
     h('label', { for: 'login-username' }, t('login.username')),
     username,
+    usernameError,
     h('label', { for: 'login-password' }, t('login.password')),
     password,
+    passwordError,
     error,
     submit,
   );

@@ -7,25 +7,44 @@ import { formatDateTime, t, type MsgKey } from '../../i18n';
 import { clear, h } from '../dom';
 import { href } from '../router';
 import type { ScreenFactory } from '../shell';
-import { distanceText, flagText, verdictBadge } from './visit-bits';
+import { distanceText, flagText, verdictBadge, verdictHelp } from './visit-bits';
 
 const QUICK_COMMENTS: MsgKey[] = ['review.quick.confirmed', 'review.quick.gpsIndoor', 'review.quick.notThere', 'review.quick.askRep'];
 
+/** A server message as a sentence (it starts lower-case). */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?。]$/.test(text) ? '' : '.');
+}
+
 export const reviewScreen: ScreenFactory = async (app) => {
+  if (!app.can('visits.review')) {
+    // A rep who opens #/review (an old link, a typed address): what this is and where their own check-ins are.
+    return { el: h('div', { class: 'stack', testid: 'review-screen' }, h('p', { class: 'notice', testid: 'review-forbidden' }, t('review.forbidden')), h('a', { class: 'btn', href: href.today() }, t('nav.today'))), title: t('review.title') };
+  }
   const visits = h('ul', { class: 'plain-list stack', testid: 'review-list' });
   const proposals = h('ul', { class: 'plain-list stack', testid: 'proposal-list' });
   const status = h('p', { class: 'muted', testid: 'review-status', role: 'status' });
   let alive = true;
 
   const problem = (r: { ok: false; status: number; problem: { detail?: string } | null }) =>
-    r.status === 0 ? t('review.offline') : (r.problem?.detail ?? `HTTP ${r.status}`);
+    r.status === 0 ? t('review.offline') : r.status === 403 ? t('review.forbidden') : sentence(r.problem?.detail ?? `HTTP ${r.status}`);
 
   const reviewItem = (v: Visit) => {
-    const comment = h('input', { type: 'text', class: 'review-comment', testid: 'review-comment', maxlength: 2000, placeholder: t('review.comment'), 'aria-label': t('review.comment') });
-    const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    // A rejection must say why (the server refuses one without): the field says so, and so does the screen before sending.
+    const errorId = `review-error-${v.id}`;
+    const comment = h('input', { type: 'text', class: 'review-comment', testid: 'review-comment', maxlength: 2000, placeholder: t('review.commentReject'), 'aria-label': t('review.commentReject'), 'aria-describedby': errorId });
+    const error = h('p', { class: 'form-error', role: 'alert', hidden: true, id: errorId, testid: 'review-error' });
     const decide = async (decision: 'accept' | 'reject', buttons: HTMLButtonElement[]) => {
-      buttons.forEach((b) => (b.disabled = true));
       error.hidden = true;
+      comment.removeAttribute('aria-invalid');
+      if (decision === 'reject' && !comment.value.trim()) {
+        error.textContent = t('review.rejectNeedsComment');
+        error.hidden = false;
+        comment.setAttribute('aria-invalid', 'true');
+        comment.focus();
+        return;
+      }
+      buttons.forEach((b) => (b.disabled = true));
       const result = await app.api.post<Visit>(`/api/visits/${encodeURIComponent(v.id)}/review`, { decision, comment: comment.value.trim() });
       if (result.ok) {
         app.toast(t(decision === 'accept' ? 'review.accepted' : 'review.rejected'));
@@ -44,7 +63,7 @@ export const reviewScreen: ScreenFactory = async (app) => {
     const item = h(
       'li',
       { class: 'card review-item', testid: 'review-item', 'data-id': v.id },
-      h('div', { class: 'visit-row-head' }, h('a', { class: 'card-title', href: href.visit(v.id) }, v.accountName), verdictBadge(v.verdict, 'review-verdict')),
+      h('div', { class: 'visit-row-head' }, h('a', { class: 'card-title', href: href.visit(v.id) }, v.accountName), verdictBadge(v, 'review-verdict')),
       h('p', { class: 'muted small' }, `${v.userName} · ${formatDateTime(v.checkedInAt)}`),
       h(
         'dl',
@@ -54,7 +73,7 @@ export const reviewScreen: ScreenFactory = async (app) => {
         h('dt', null, t('checkin.accuracy')),
         h('dd', null, v.accuracyM === null ? t('review.noLocation') : `± ${distanceText(v.accuracyM)}`),
       ),
-      h('p', { class: 'small' }, t(`verdictHelp.${v.verdict}`)),
+      h('p', { class: 'small' }, verdictHelp(v)),
       v.flags.length ? h('ul', { class: 'flags' }, v.flags.map((f) => h('li', { testid: 'review-flag', 'data-code': f.code }, flagText(f)))) : null,
       h(
         'div',

@@ -1,7 +1,9 @@
-// The bottom bar on a phone: accounts, today's visits, and for leaders the review queue and the
-// coverage map. Large targets; hidden until someone is signed in.
+// The bottom bar on a phone: accounts, today's visits; for leaders the review queue, the coverage
+// map and the approvals inbox (with how many wait); for HQ the admin screens (HQ does no field
+// visits, so Today gives way). Large targets; hidden until someone is signed in.
 import type { App } from '../../app';
 import { t, type MsgKey } from '../../i18n';
+import { ADMIN_ROOTS } from '../../admin/href';
 import { clear, h } from '../dom';
 import { href, type Route } from '../router';
 
@@ -14,7 +16,25 @@ interface Tab {
   key: string;
   label: MsgKey;
   to: string;
-  routes: Route['name'][];
+  match: (route: Route) => boolean;
+}
+
+const named =
+  (...names: Route['name'][]) =>
+  (route: Route) =>
+    names.includes(route.name);
+
+export function tabsFor(app: App): Tab[] {
+  const hq = app.can('org.manage');
+  const tabs: Tab[] = [{ key: 'accounts', label: 'nav.accounts', to: href.accounts(), match: named('accounts', 'account', 'account-edit', 'contact-new', 'contact-edit') }];
+  if (!hq) tabs.push({ key: 'today', label: 'nav.today', to: href.today(), match: named('today', 'plan-new', 'checkin', 'visit') });
+  if (isLeader(app)) {
+    tabs.push({ key: 'review', label: 'nav.review', to: href.review(), match: named('review') });
+    tabs.push({ key: 'coverage', label: 'nav.coverage', to: href.coverage(), match: named('coverage') });
+    tabs.push({ key: 'approvals', label: 'nav.approvals', to: '#/approvals', match: (r) => r.name === 'sales' && r.parts[0] === 'approvals' });
+  }
+  if (hq) tabs.push({ key: 'admin', label: 'nav.admin', to: '#/admin', match: (r) => r.name === 'admin' && ADMIN_ROOTS.includes(r.parts[0] ?? '') });
+  return tabs;
 }
 
 export function tabBar(app: App): { el: HTMLElement; show(route: Route): void } {
@@ -22,20 +42,14 @@ export function tabBar(app: App): { el: HTMLElement; show(route: Route): void } 
   return {
     el,
     show(route) {
-      const tabs: Tab[] = [
-        { key: 'accounts', label: 'nav.accounts', to: href.accounts(), routes: ['accounts', 'account', 'account-edit', 'contact-new', 'contact-edit'] },
-        { key: 'today', label: 'nav.today', to: href.today(), routes: ['today', 'plan-new', 'checkin', 'visit'] },
-      ];
-      if (isLeader(app)) {
-        tabs.push({ key: 'review', label: 'nav.review', to: href.review(), routes: ['review'] });
-        tabs.push({ key: 'coverage', label: 'nav.coverage', to: href.coverage(), routes: ['coverage'] });
-      }
+      const tabs = tabsFor(app);
       el.hidden = !app.me || route.name === 'login';
       el.setAttribute('aria-label', t('nav.main'));
+      el.dataset.tabs = String(tabs.length);
       clear(
         el,
         tabs.map((tab) => {
-          const active = tab.routes.includes(route.name);
+          const active = tab.match(route);
           return h(
             'a',
             { class: active ? 'tab tab-active' : 'tab', href: tab.to, testid: `tab-${tab.key}`, 'aria-current': active ? 'page' : undefined },

@@ -19,8 +19,26 @@ export function durationText(seconds: number | null | undefined): string {
   return t('duration.h', { h: Math.floor(minutes / 60), m: String(minutes % 60).padStart(2, '0') });
 }
 
-export function verdictBadge(verdict: LocalVisit['verdict'], testid = 'visit-verdict'): HTMLElement {
+type Judged = Pick<LocalVisit, 'verdict' | 'reviewStatus' | 'flags'>;
+
+/** In range, but flagged (impossible travel, a clock off…) and waiting for a manager: not "Verified". */
+export function isFlaggedInRange(v: Judged): boolean {
+  return v.verdict === 'verified' && v.reviewStatus === 'pending' && v.flags.length > 0;
+}
+
+/** The verdict in words; given the whole visit, a flagged one in range says so instead of "Verified". */
+export function verdictBadge(visit: LocalVisit['verdict'] | Judged, testid = 'visit-verdict'): HTMLElement {
+  const v = typeof visit === 'string' ? null : visit;
+  const verdict = typeof visit === 'string' ? visit : visit.verdict;
+  if (v && isFlaggedInRange(v)) {
+    return h('span', { class: 'badge verdict verdict-flagged', testid, 'data-verdict': verdict, 'data-flagged': 'true' }, t('verdict.flagged'));
+  }
   return h('span', { class: `badge verdict verdict-${verdict}`, testid, 'data-verdict': verdict }, t(`verdict.${verdict}`));
+}
+
+/** The verdict's explanation, matching the badge. */
+export function verdictHelp(v: Judged): string {
+  return isFlaggedInRange(v) ? t('verdictHelp.flagged') : v.verdict === 'pending' ? t('visit.pendingVerdict') : t(`verdictHelp.${v.verdict}`);
 }
 
 /** A flag in words a manager can act on (the server's detail adds the numbers). */
@@ -48,7 +66,7 @@ export function visitRow(v: LocalVisit, testid: string, showAccount: boolean): H
         'div',
         { class: 'visit-row-head' },
         h('strong', null, showAccount ? v.accountName || t('mutation.unknownAccount') : formatDateTime(v.checkedInAt)),
-        verdictBadge(v.verdict, `${testid}-verdict`),
+        verdictBadge(v, `${testid}-verdict`),
         reviewBadge(v.reviewStatus),
         v._pending || v._local ? h('span', { class: 'badge badge-pending' }, t('acct.pending')) : null,
       ),

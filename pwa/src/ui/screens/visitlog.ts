@@ -12,7 +12,7 @@ import { clear, h } from '../dom';
 import { field, textArea, textInput } from '../form';
 import { href } from '../router';
 import type { ScreenFactory } from '../shell';
-import { distanceText, durationText, flagText, reviewBadge, verdictBadge } from './visit-bits';
+import { distanceText, durationText, flagText, reviewBadge, verdictBadge, verdictHelp } from './visit-bits';
 
 export const visitScreen: ScreenFactory = async (app, route) => {
   if (route.name !== 'visit') throw new Error('wrong route');
@@ -38,8 +38,8 @@ export const visitScreen: ScreenFactory = async (app, route) => {
   const paintHead = (v: LocalVisit) => {
     clear(
       head,
-      h('div', { class: 'visit-row-head' }, h('a', { class: 'card-title', href: href.account(v.accountId) }, v.accountName || t('mutation.unknownAccount')), verdictBadge(v.verdict), reviewBadge(v.reviewStatus)),
-      v.verdict === 'pending' ? h('p', { class: 'notice', testid: 'visit-pending' }, t('visit.pendingVerdict')) : h('p', { class: 'muted small' }, t(`verdictHelp.${v.verdict}`)),
+      h('div', { class: 'visit-row-head' }, h('a', { class: 'card-title', href: href.account(v.accountId) }, v.accountName || t('mutation.unknownAccount')), verdictBadge(v), reviewBadge(v.reviewStatus)),
+      v.verdict === 'pending' ? h('p', { class: 'notice', testid: 'visit-pending' }, t('visit.pendingVerdict')) : h('p', { class: 'muted small', testid: 'visit-verdict-help' }, verdictHelp(v)),
       h(
         'dl',
         { class: 'fields' },
