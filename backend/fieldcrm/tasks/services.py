@@ -29,6 +29,7 @@ from fieldcrm.org.tables import User
 from fieldcrm.sales.tables import Opportunity as OppRow
 from fieldcrm.sales.tables import Quote as QuoteRow
 from fieldcrm.settings import get_settings
+from fieldcrm.tasks import timeline as _timeline  # noqa: F401 - registers the tasks' timeline source
 from fieldcrm.tasks.schemas import (
     PRIORITIES,
     Kind,
@@ -537,7 +538,7 @@ async def _transition(
         entity="task",
         entity_id=task_id,
         account_id=after["account"],
-        action=to if to != "open" else "reopen",
+        action={"done": "complete", "skipped": "skip", "open": "reopen"}[to],
         before=_audited(before),
         after=_audited(after),
     )

@@ -31,6 +31,7 @@ from fieldcrm.org import scope
 from fieldcrm.org.schemas import Actor
 from fieldcrm.org.tables import User
 from fieldcrm.settings import get_settings
+from fieldcrm.tasks import services as tasks
 from fieldcrm.visits import routing
 from fieldcrm.visits.schemas import (
     CheckinCreate,
@@ -464,6 +465,11 @@ async def put_log(*, actor: Actor, visit_id: uuid.UUID, data: VisitLogPut) -> Vi
             }
         ).where(VisitRow.id == visit_id)
         await _follow_up(actor, visit_id, account_id, data)
+        if data.follow_up_date is not None:  # the follow-up is also on the rep's task list
+            title = data.next_step or data.purpose or row["account_name"]
+            await tasks.follow_up_from_visit(
+                actor=actor, visit_id=visit_id, account_id=account_id, title=title, due_date=data.follow_up_date
+            )
         return await _reload(visit_id)
 
 
