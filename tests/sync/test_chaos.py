@@ -1,7 +1,8 @@
 """Chaos: exactly-once push (docs/sync.md) against a real server process that fails in every way it can.
 
 One device queues 1,000 mutations on a few accounts — account.note, contact.create,
-contact.update, contact.delete and account.update — and drains its outbox like the PWA does
+contact.update, contact.delete and account.update, and what a rep creates offline: account.create
+(prospects), case.create, quote.create and quote.submit — and drains its outbox like the PWA does
 (batches of 50 from the first unacknowledged id) through a faulty network:
 
 - 15% of requests are dropped on the way: the server receives a random prefix of the request, then
@@ -52,6 +53,8 @@ from typing import Any
 import httpx
 import pytest
 
+from fieldcrm.sales import catalogue
+from fieldcrm.sales.schemas import ProductCreate
 from tests.factories import Org, Person, make_account
 
 BIN = Path(sys.executable).parent
@@ -170,6 +173,9 @@ class Model:
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> accountId, text, capturedAt
     audit: collections.Counter[tuple[str, str, str, str]] = field(default_factory=collections.Counter)
     # ^ new audit entries expected: (accountId, entity, entityId, action) -> how many
+    cases: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> accountId, title
+    quotes: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> accountId, state
+    product_id: str = ""
     kinds: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
@@ -177,9 +183,11 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def plan(rng: random.Random, accounts: dict[str, dict[str, Any]], count: int) -> tuple[list[dict[str, Any]], Model]:
+def plan(
+    rng: random.Random, accounts: dict[str, dict[str, Any]], count: int, product_id: str
+) -> tuple[list[dict[str, Any]], Model]:
     """The outbox (mutations 1..count) and the state it must produce, built side by side."""
-    model = Model(accounts={a: dict(v) for a, v in accounts.items()})
+    model = Model(accounts={a: dict(v) for a, v in accounts.items()}, product_id=product_id)
     account_ids = sorted(model.accounts)
     t0 = datetime.datetime(2026, 11, 24, 8, 0, tzinfo=datetime.UTC)
     outbox: list[dict[str, Any]] = []
@@ -195,6 +203,14 @@ def plan(rng: random.Random, accounts: dict[str, dict[str, Any]], count: int) ->
             kind = "contact.update"
         elif roll < 0.81:
             kind = "contact.delete"
+        elif roll < 0.84:
+            kind = "account.create"
+        elif roll < 0.87:
+            kind = "case.create"
+        elif roll < 0.90:
+            kind = "quote.create"
+        elif roll < 0.93 and any(q["state"] == "draft" for q in model.quotes.values()):
+            kind = "quote.submit"
         else:
             kind = "account.update"
         model.kinds[kind] += 1
@@ -224,6 +240,23 @@ def plan(rng: random.Random, accounts: dict[str, dict[str, Any]], count: int) ->
             args = {"id": contact_id, "accountId": account}
             del model.contacts[contact_id]
             model.audit[(account, "contact", contact_id, "delete")] += 1
+        elif kind == "account.create":
+            new_id = _uuid(rng)
+            args = {"id": new_id, "name": f"新客户 {mid}", "status": "prospect"}
+            model.accounts[new_id] = {"industry": "", "notes": "", "version": 1}
+            model.audit[(new_id, "account", new_id, "create")] += 1
+        elif kind == "case.create":
+            case_id = _uuid(rng)
+            args = {"id": case_id, "accountId": account, "type": "complaint", "title": f"投诉 {mid}"}
+            model.cases[case_id] = {"accountId": account, "title": args["title"]}
+        elif kind == "quote.create":
+            quote_id = _uuid(rng)
+            args = {"id": quote_id, "accountId": account, "lines": [{"productId": product_id, "quantity": 2}]}
+            model.quotes[quote_id] = {"accountId": account, "state": "draft"}
+        elif kind == "quote.submit":
+            quote_id = rng.choice(sorted(q for q, v in model.quotes.items() if v["state"] == "draft"))
+            args = {"id": quote_id, "baseVersion": 1}
+            model.quotes[quote_id]["state"] = "approved"  # at list price: no approver is needed
         else:
             state = model.accounts[account]
             changed = rng.sample(["industry", "notes"], k=rng.randint(1, 2))
@@ -394,7 +427,7 @@ async def drain_outbox(
 
 async def pull_everything(http: httpx.AsyncClient, person: Person, client_id: uuid.UUID) -> dict[str, list[Any]]:
     """A full snapshot from cursor null, all pages merged."""
-    merged: dict[str, list[Any]] = {"accounts": [], "contacts": [], "notes": []}
+    merged: dict[str, list[Any]] = {"accounts": [], "contacts": [], "notes": [], "cases": [], "quotes": []}
     cursor = None
     for _ in range(MAX_PAGES):
         body = {"clientId": str(client_id), "cursor": cursor}
@@ -516,6 +549,22 @@ async def check(
         if diff:
             problems.append(f"account {account_id} differs as (server, client): {diff}")
 
+    # What the rep created offline: each case and quote once, the quotes submitted once.
+    case_ids = collections.Counter(c["id"] for c in snapshot["cases"])
+    if case_ids.keys() != model.cases.keys() or any(n > 1 for n in case_ids.values()):
+        problems.append(f"cases differ: {len(case_ids)} on the server, {len(model.cases)} made on the device")
+    wrong = [
+        c["id"] for c in snapshot["cases"] if c["id"] in model.cases and c["title"] != model.cases[c["id"]]["title"]
+    ]
+    if wrong:
+        problems.append(f"{len(wrong)} cases differ from the client's, e.g. {_examples(wrong)}")
+    states = {q["id"]: q["state"] for q in snapshot["quotes"]}
+    if len(snapshot["quotes"]) != len(states) or states.keys() != model.quotes.keys():
+        problems.append(f"quotes differ: {len(snapshot['quotes'])} on the server, {len(model.quotes)} on the device")
+    wrong = [(q, states[q], v["state"]) for q, v in model.quotes.items() if q in states and states[q] != v["state"]]
+    if wrong:
+        problems.append(f"{len(wrong)} quotes in another state as (id, server, client), e.g. {_examples(wrong)}")
+
     # Rows as the REST doors list them, and the audit trail: one entry per change applied.
     audit_expected = collections.Counter({k[1:]: v for k, v in model.audit.items()})
     audit_got: collections.Counter[tuple[str, str, str]] = collections.Counter()
@@ -525,7 +574,11 @@ async def check(
         if total != want:
             problems.append(f"account {account_id} lists {total} notes, the client made {want}")
         entries, _ = await list_all(http, manager, f"/api/accounts/{account_id}/audit")
-        audit_got.update((e["entity"], e["entityId"], e["action"]) for e in entries if e["id"] not in audit_before)
+        audit_got.update(
+            (e["entity"], e["entityId"], e["action"])
+            for e in entries
+            if e["id"] not in audit_before and e["entity"] in {"account", "contact"}  # quotes and cases: above
+        )
     if more := audit_got - audit_expected:
         problems.append(
             f"duplicated: {sum(more.values())} audit entries beyond one per change, e.g. {_examples(more.items())}"
@@ -538,7 +591,9 @@ async def check(
 # ---------------------------------------------------------------- the test
 
 
-async def chaos_run(org: Org, server: Server, *, probe_after_kill: bool) -> tuple[Stats, list[str], Model]:
+async def chaos_run(
+    org: Org, server: Server, product_id: str, *, probe_after_kill: bool
+) -> tuple[Stats, list[str], Model]:
     """Accounts exist already; start the server, drain a 1,000-mutation outbox through the faults, compare."""
     client_id = uuid.UUID(int=random.Random(SEED).getrandbits(128), version=4)
     await server.start()
@@ -549,7 +604,7 @@ async def chaos_run(org: Org, server: Server, *, probe_after_kill: bool) -> tupl
         audit_before = {
             e["id"] for a in accounts for e in (await list_all(http, org.manager_a, f"/api/accounts/{a}/audit"))[0]
         }
-    outbox, model = plan(random.Random(SEED), accounts, MUTATIONS)
+    outbox, model = plan(random.Random(SEED), accounts, MUTATIONS, product_id)
     faults = random.Random(SEED + 1)
     stats = await drain_outbox(server, org.rep_a, client_id, outbox, faults, probe_after_kill=probe_after_kill)
     async with httpx.AsyncClient(base_url=server.base, timeout=15) as http:
@@ -557,18 +612,22 @@ async def chaos_run(org: Org, server: Server, *, probe_after_kill: bool) -> tupl
     return stats, problems, model
 
 
-async def _accounts(org: Org) -> None:
-    # Made in the test process before the server starts; the test process writes nothing while it runs.
+async def _accounts(org: Org) -> str:
+    """The accounts and a product for quotes, made before the server starts (the test then writes nothing)."""
     for _ in range(ACCOUNTS):
         await make_account(org, "rep_a", industry="制造", notes="")
+    product = await catalogue.create_product(
+        actor=await org.actor("hq"), data=ProductCreate(code="CHAOS-1", name="专线 100M", list_price_cents=100_000)
+    )
+    return str(product.id)
 
 
 async def test_a_thousand_mutations_through_chaos_arrive_exactly_once(
     org: Org, servers: Callable[[dict[str, str]], Server]
 ) -> None:
-    await _accounts(org)
+    product_id = await _accounts(org)
     server = servers({"FIELDCRM_SYNC_REPLAY_GUARD": "1"})
-    stats, problems, model = await chaos_run(org, server, probe_after_kill=True)
+    stats, problems, model = await chaos_run(org, server, product_id, probe_after_kill=True)
     report = stats.report()
     print(f"chaos (guard on): {report} mutations={dict(model.kinds)}")
     # The faults really happened, or the run proves nothing.
@@ -578,6 +637,8 @@ async def test_a_thousand_mutations_through_chaos_arrive_exactly_once(
     assert any("mid-request" in k for k in stats.kills), report
     assert server.starts == 1 + len(KILL_AFTER_ACKED), report
     assert model.kinds["account.note"] > 100, model.kinds
+    for kind in ("account.create", "case.create", "quote.create", "quote.submit"):
+        assert model.kinds[kind] > 5, model.kinds
     assert problems == [], f"{report}\n" + "\n".join(problems)
 
 
@@ -585,9 +646,9 @@ async def test_negative_control_without_the_replay_guard_the_check_sees_duplicat
     org: Org, servers: Callable[[dict[str, str]], Server]
 ) -> None:
     """The same run against a server that re-applies replays must fail the same check."""
-    await _accounts(org)
+    product_id = await _accounts(org)
     server = servers({"FIELDCRM_SYNC_REPLAY_GUARD": "0"})
-    stats, problems, _ = await chaos_run(org, server, probe_after_kill=False)
+    stats, problems, _ = await chaos_run(org, server, product_id, probe_after_kill=False)
     report = stats.report()
     print(f"chaos (negative control, guard off): {report}\n" + "\n".join(problems))
     assert stats.responses_dropped_after_commit > 0, report  # replays happened
