@@ -117,6 +117,14 @@ def _ranges(column: str, bounds: Sequence[tuple[Any, Any]]) -> tuple[str, list[A
     for index, (lo, hi) in enumerate(bounds):
         whens.append(f"WHEN {column} >= {{}} AND {column} < {{}} THEN {index}")
         case_args += [lo, hi]
+    # Ranges that touch (a trend, a period and the one before) are read as one index range.
+    merged: list[list[Any]] = []
+    for lo, hi in sorted(bounds):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    for lo, hi in merged:
         ors.append(f"({column} >= {{}} AND {column} < {{}})")
         where_args += [lo, hi]
     return f"(CASE {' '.join(whens)} END)", case_args, f"({' OR '.join(ors)})", where_args
@@ -156,7 +164,7 @@ class Collector:
         rows: list[dict[str, Any]] = await VisitRow.raw(sql, *args)
         return rows
 
-    async def visits(self) -> None:
+    async def visits(self, *, tiers: bool = True) -> None:
         """Plans made and kept, visits (not rejected on review) by tier, verified check-ins."""
         key = self._key("p.owner", "p.account")
         case, c_args, where, w_args = _ranges("p.date", _day_bounds(self.periods))
@@ -173,18 +181,20 @@ class Collector:
         key = self._key('v."user"', "v.account")
         case, c_args, where, w_args = _ranges("v.checked_in_on", _day_bounds(self.periods))
         scoped, s_args = self.flt.on('v."user"')
+        # The tier needs the account; without tiers (a trend) the visits index alone answers.
+        tier, join = ("a.tier", "JOIN accounts a ON a.id = v.account") if tiers else ("NULL", "")
         sql = (
-            f"SELECT {key} AS k, {case} AS b, a.tier AS tier, COUNT(*) AS n, "
+            f"SELECT {key} AS k, {case} AS b, {tier} AS tier, COUNT(*) AS n, "
             "SUM(CASE WHEN v.verdict = 'verified' THEN 1 ELSE 0 END) AS verified "
-            "FROM visits v JOIN accounts a ON a.id = v.account "
+            f"FROM visits v {join} "
             f"WHERE {where} AND v.review_status <> 'rejected' AND {scoped} GROUP BY 1, 2, 3"
         )
         for r in await self._run(sql, [*c_args, *w_args, *s_args]):
             if (f := self._file(r)) is not None:
                 f.visits += _int(r["n"])
                 f.verified += _int(r["verified"])
-                tier = r["tier"] if r["tier"] in TIERS else "C"
-                f.visits_by_tier[tier] += _int(r["n"])
+                if tiers:
+                    f.visits_by_tier[r["tier"] if r["tier"] in TIERS else "C"] += _int(r["n"])
 
     async def coverage(self, today: datetime.date) -> None:
         """Accounts by tier and how many were visited within their tier's interval at each period's end.

@@ -205,7 +205,7 @@ async def _collect(
 ) -> tuple[dict[facts_mod.Key, Facts], list[dict[str, Any]]]:
     stages, won, lost = await _stage_kinds()
     collector = Collector(flt, periods, by=by)
-    await collector.visits()
+    await collector.visits(tiers=coverage)
     if coverage:
         await collector.coverage(business_today())
     await collector.selling(won, lost)

@@ -16,6 +16,7 @@ APP_CONFIG = AppConfig(
         "fieldcrm.sales.piccolo_app",
         "fieldcrm.cases.piccolo_app",
         "fieldcrm.workflow.piccolo_app",
+        "fieldcrm.tasks.piccolo_app",
     ],
     commands=[],
 )
