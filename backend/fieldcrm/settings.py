@@ -63,7 +63,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # beside the SQLite file, or in the working directory on PostgreSQL), and a contact for push services.
     vapid_private_key_path: str = ""
     vapid_subject: str = "mailto:ops@example.com"
-    push_endpoint_hosts: str = ".googleapis.com,.push.services.mozilla.com,.push.apple.com,.notify.windows.com"
+    # Exact push-service hosts (https, port 443); "*.domain" allows one label under it (docs/push.md).
+    push_endpoint_hosts: str = (
+        "fcm.googleapis.com,updates.push.services.mozilla.com,web.push.apple.com,*.notify.windows.com"
+    )
+    push_max_devices: int = 10  # push subscriptions per user
     push_max_attempts: int = 8  # then the notification is dead-lettered (dead_at, last_error)
     push_lease_s: int = 120  # a claimed notification another worker may take over after this
     push_batch: int = 500

@@ -5,6 +5,7 @@ is unique), and when another person signs in on that browser the subscription mo
 phone never shows the previous user's approvals.
 """
 
+import re
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fieldcrm.lib.db import read_transaction, required, write_transaction
-from fieldcrm.lib.errors import DomainError, InvalidInput, NotFound
+from fieldcrm.lib.errors import Conflict, DomainError, InvalidInput, NotFound
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.tables import new_id, utcnow
 from fieldcrm.notifications.schemas import (
@@ -105,26 +106,80 @@ def _device(row: dict[str, Any]) -> PushDevice:
     )
 
 
-def _host_allowed(host: str) -> bool:
-    # The server POSTs to whatever endpoint a browser gave: only to push services the operator allows.
-    allowed = [h.strip().lower() for h in get_settings().push_endpoint_hosts.split(",") if h.strip()]
-    host = host.lower()
-    return any(a in {"*", host} or (a.startswith(".") and host.endswith(a)) for a in allowed)
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_FORBIDDEN = re.compile(r"[\\\x00-\x20\x7f]|%00")
 
 
-def _checked(data: PushSubscriptionCreate) -> Subscription:
+def _allowed_hosts() -> list[str]:
+    """The operator's list: exact hosts, ``*.domain`` for exactly one label under a domain, or ``*``."""
+    return [h.strip().lower() for h in get_settings().push_endpoint_hosts.split(",") if h.strip()]
+
+
+def _host_allowed(host: str, allowed: list[str]) -> bool:
+    for entry in allowed:
+        if entry in {"*", host}:
+            return True
+        if entry.startswith("*."):
+            label, _, rest = host.partition(".")
+            if rest == entry[2:] and _LABEL.fullmatch(label):
+                return True
+    return False
+
+
+def _refuse(endpoint: str, why: str) -> InvalidInput:
+    return InvalidInput(f"this is not a usable push endpoint ({why}): {endpoint[:80]!r}", field="endpoint")
+
+
+def normalised_endpoint(endpoint: str) -> str:
+    """The endpoint parsed, checked and written back in one canonical form, or why not.
+
+    The server POSTs to whatever URL a browser gave, so only to the push services the operator allows
+    (``FIELDCRM_PUSH_ENDPOINT_HOSTS``, exact hosts), over https on port 443, with no user info, no escaped
+    or raw separators (``%2f`` in the host, backslashes), no NUL or control characters, and a plain DNS host.
+    Loopback hosts in the list (tests, a local push service) may use http and any port.
+
+    Raises:
+        InvalidInput: The endpoint is not one the server may send to.
+    """
+    if _FORBIDDEN.search(endpoint):
+        raise _refuse(endpoint, "NUL or control characters, spaces or backslashes")
     try:
-        subscription = Subscription(endpoint=data.endpoint, p256dh=data.keys.p256dh, auth=data.keys.auth)
-    except ValueError as exc:
-        raise InvalidInput(f"this is not a usable push subscription: {exc}", field="endpoint") from None
-    host = _push_service(data.endpoint)
-    if not _host_allowed(host):
+        parts = urlsplit(endpoint)
+        port = parts.port
+    except ValueError:
+        raise _refuse(endpoint, "not a URL") from None
+    host = (parts.hostname or "").rstrip(".")
+    if "%" in parts.netloc:  # an escaped "/", "@" or NUL in the host part means another host to someone
+        raise _refuse(endpoint, "escaped characters in the host")
+    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+        raise _refuse(endpoint, "it carries a user name or password")
+    loopback = host in _LOOPBACK
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise _refuse(endpoint, "push endpoints are https URLs")
+    if not loopback and (not host.isascii() or not all(_LABEL.fullmatch(label) for label in host.split("."))):
+        raise _refuse(endpoint, "the host is not a plain DNS name")
+    if not loopback and port not in (None, 443):
+        raise _refuse(endpoint, "push services listen on port 443 only")
+    if not _host_allowed(host, _allowed_hosts()):
         msg = (
             f"push service {host} is not one this server sends to; "
             "an operator can allow it in FIELDCRM_PUSH_ENDPOINT_HOSTS"
         )
         raise InvalidInput(msg, field="endpoint")
-    return subscription
+    netloc = f"[{host}]" if ":" in host else host
+    if loopback and port is not None:
+        netloc = f"{netloc}:{port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{netloc}{parts.path or '/'}{query}"
+
+
+def _checked(data: PushSubscriptionCreate) -> Subscription:
+    endpoint = normalised_endpoint(data.endpoint)
+    try:
+        return Subscription(endpoint=endpoint, p256dh=data.keys.p256dh, auth=data.keys.auth)
+    except ValueError as exc:
+        raise InvalidInput(f"this is not a usable push subscription: {exc}", field="endpoint") from None
 
 
 _DEVICE_COLUMNS = (
@@ -134,6 +189,16 @@ _DEVICE_COLUMNS = (
     PushSubscription.created_at,
     PushSubscription.last_success_at,
 )
+
+
+async def _check_device_cap(actor: Actor) -> None:
+    cap = get_settings().push_max_devices
+    if await PushSubscription.count().where(PushSubscription.user == actor.id) >= cap:
+        msg = (
+            f"you already receive notifications on {cap} devices; remove one you no longer use "
+            "(Settings, notifications) before adding this one"
+        )
+        raise Conflict(msg, field="endpoint", extra={"code": "too_many_devices"})
 
 
 async def register(*, actor: Actor, data: PushSubscriptionCreate) -> PushDevice:
@@ -151,6 +216,7 @@ async def register(*, actor: Actor, data: PushSubscriptionCreate) -> PushDevice:
             .first()
         )
         if existing is None:
+            await _check_device_cap(actor)
             sub_id = new_id()
             await PushSubscription.insert(
                 PushSubscription(
