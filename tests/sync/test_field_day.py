@@ -138,9 +138,10 @@ async def test_a_reassignment_moves_deals_quotes_cases_and_visits_between_two_de
     draft = await quote(client, org.rep_a, account, [{"productId": item, "quantity": 1}])
     case = await _case(client, org.rep_a, account)
     visit = await _visit(client, org.rep_a, account, TODAY)
-    phone_a, phone_b = uuid.uuid4(), uuid.uuid4()
+    phone_a, phone_b, phone_c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     a0 = await pull(client, org.rep_a, phone_a)
     b0 = await pull(client, org.rep_b, phone_b)
+    c0 = await pull(client, org.rep_c, phone_c)
     assert ids(a0["opportunities"]) == {opp} and b0["opportunities"] == []
 
     r = await client.patch(
@@ -163,6 +164,8 @@ async def test_a_reassignment_moves_deals_quotes_cases_and_visits_between_two_de
     assert ids(b1["cases"]) == {case}
     assert ids(b1["visits"]) == {visit}
     assert b1["deletes"]["opportunities"] == []
+    c1 = await pull(client, org.rep_c, phone_c, c0["cursor"])  # neither owner: the move is none of this device's
+    assert all(ids == [] for ids in c1["deletes"].values()), c1["deletes"]
 
 
 async def test_a_role_or_team_change_rescopes_the_device_at_the_next_pull(client: httpx.AsyncClient, org: Org) -> None:

@@ -159,17 +159,21 @@ async def find(
     return sorted(out, key=lambda c: (not c.in_scope, c.name, str(c.id)))
 
 
-async def _log_scope_change(account_id: uuid.UUID) -> None:
+async def _log_scope_change(account_id: uuid.UUID, old_owner: uuid.UUID) -> None:
     """Devices re-read the account's rows at their next pull (rows of another owner moved onto it)."""
     if isinstance(engine(), FieldcrmSQLiteEngine):
         await AccountRow.raw("UPDATE change_counter SET value = value + 1 WHERE id = 1")
         await AccountRow.raw(
-            "INSERT INTO scope_changes (account_id, version) SELECT {}, value FROM change_counter WHERE id = 1",
+            "INSERT INTO scope_changes (account_id, version, old_owner) "
+            "SELECT {}, value, {} FROM change_counter WHERE id = 1",
             str(account_id),
+            str(old_owner),
         )
     else:
         await AccountRow.raw(
-            "INSERT INTO scope_changes (account_id, version) VALUES ({}, fieldcrm_version())", account_id
+            "INSERT INTO scope_changes (account_id, version, old_owner) VALUES ({}, fieldcrm_version(), {})",
+            account_id,
+            old_owner,
         )
 
 
@@ -222,7 +226,7 @@ async def merge(*, actor: Actor, account_id: uuid.UUID, data: MergeRequest) -> M
             {AccountRow.deleted_at: now, AccountRow.updated_at: now, AccountRow.version: AccountRow.version + 1}
         ).where(AccountRow.id == account_id)
         if by_id[account_id]["owner"] != by_id[data.survivor_id]["owner"]:
-            await _log_scope_change(data.survivor_id)
+            await _log_scope_change(data.survivor_id, as_uuid(by_id[account_id]["owner"]))
         await audit.record(
             actor=actor,
             entity="account",

@@ -31,6 +31,7 @@ from fieldcrm.lib.db import FieldcrmSQLiteEngine, engine, read_transaction, writ
 from fieldcrm.lib.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.tables import utcnow
+from fieldcrm.org import scope
 from fieldcrm.org.schemas import Actor
 from fieldcrm.sales.mutations import MUTATIONS as SALES_MUTATIONS
 from fieldcrm.settings import get_settings
@@ -443,6 +444,21 @@ def _response(
 KINDS = tuple(source.kind for source in feeds.SOURCES)
 
 
+async def _moved_since(actor: Actor, since: int) -> list[uuid.UUID]:
+    """Accounts whose visibility may have changed for this actor since the cursor.
+
+    A reassignment concerns the actor if the previous owner or the account (now) is in the actor's
+    scope; a move of a person or a unit (no previous owner recorded) concerns everyone.
+    """
+    where = [ScopeChange.version > since]
+    before = scope.owner_filter(actor, ScopeChange.old_owner)
+    if before is not None:
+        now_visible = AccountRow.select(AccountRow.id).where(scope.owner_filter(actor, AccountRow.owner))
+        where.append(ScopeChange.old_owner.is_null() | before | ScopeChange.account_id.is_in(now_visible))
+    rows = await ScopeChange.select(ScopeChange.account_id).where(*where)
+    return list({r["account_id"] for r in rows})
+
+
 async def pull(*, actor: Actor, data: PullRequest) -> PullResponse:
     """Changes since the cursor in the actor's current scope, read in one snapshot (docs/sync.md)."""
     fingerprint = _fingerprint(actor)
@@ -461,8 +477,7 @@ async def pull(*, actor: Actor, data: PullRequest) -> PullResponse:
         if kind == "delta" and await feed.count_changes(actor=actor, since=since) > DELTA_LIMIT:
             kind, after = "start", None
         if kind == "delta":
-            moved_rows = await ScopeChange.select(ScopeChange.account_id).where(ScopeChange.version > since)
-            moved = list({r["account_id"] for r in moved_rows})
+            moved = await _moved_since(actor, since)
             result = await feed.changes_since(actor=actor, since=since, moved=moved, window_start=window_start)
             old = feeds.Windows.on(day) if day is not None else None
             kinds, gone = await feeds.changes(actor, since, moved, old, windows)

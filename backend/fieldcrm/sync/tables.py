@@ -51,6 +51,8 @@ class ScopeChange(Table, tablename="scope_changes"):
 
     account_id = UUID(index=True)
     version = BigInt(index=True)
+    # Who owned it before (an owner reassigned); NULL when the owner stayed and their unit moved: concerns everyone.
+    old_owner = UUID(null=True, default=None)
 
 
 class SyncHorizon(Table, tablename="sync_horizon"):
