@@ -104,7 +104,8 @@ def _int(value: Any) -> int:
     return int(value or 0)
 
 
-def _moment(value: Any) -> datetime.datetime:
+def moment(value: Any) -> datetime.datetime:
+    """A timestamp as the drivers return it (a datetime, or ISO text on SQLite), as an aware datetime."""
     if isinstance(value, datetime.datetime):
         return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
     moment = datetime.datetime.fromisoformat(str(value))
@@ -308,7 +309,7 @@ class Collector:
         )
         for r in await self._run(sql, [*c_args, *w_args, *s_args]):
             if (f := self._file(r)) is not None:
-                f.durations.append((_moment(r["ended"]) - _moment(r["started"])).total_seconds())
+                f.durations.append((moment(r["ended"]) - moment(r["started"])).total_seconds())
 
     async def cases(self, now: datetime.datetime) -> None:
         """Cases due in the period, and those resolved late or still open past their due time at ``now``."""
@@ -341,7 +342,7 @@ class Collector:
             f"{base} AND t.state = 'done' AND t.completed_at IS NOT NULL"
         )
         for r in await self._run(sql, [*c_args, *w_args, *s_args]):
-            if (f := self._file(r)) is not None and _moment(r["done"]) < utc_midnight(
+            if (f := self._file(r)) is not None and moment(r["done"]) < utc_midnight(
                 as_date(r["due"]) + datetime.timedelta(days=1)
             ):
                 f.tasks_on_time += 1

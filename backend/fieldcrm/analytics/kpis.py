@@ -115,7 +115,8 @@ async def resolve_subject(actor: Actor, level: str, subject_id: uuid.UUID | None
         msg = f"say which {level} (id)"
         raise InvalidInput(msg, field="id")
     ref = await targets_mod.subject(actor, level, subject_id)
-    return ref, Filter(actor, _subject_actor(ref))
+    # HQ's figures are everything the caller sees (only HQ may ask for them): no second condition.
+    return ref, Filter(actor, None if level == "hq" else _subject_actor(ref))
 
 
 # ---------------------------------------------------------------- arithmetic

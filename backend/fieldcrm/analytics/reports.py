@@ -12,12 +12,13 @@ from typing import Any
 
 from fieldcrm.analytics import exports, labels
 from fieldcrm.analytics import kpis as kpis_mod
-from fieldcrm.analytics.facts import Filter, percentile
+from fieldcrm.analytics.facts import Filter, moment, percentile
 from fieldcrm.analytics.kpis import Ask
 from fieldcrm.analytics.periods import Period
 from fieldcrm.analytics.schemas import Leaderboard, ReportColumn, ReportTable
 from fieldcrm.lib.db import as_date, as_uuid, read_transaction
 from fieldcrm.lib.errors import NotFound
+from fieldcrm.lib.tables import utcnow
 from fieldcrm.org import scope
 from fieldcrm.org.schemas import Actor
 from fieldcrm.org.tables import OrgUnit, User
@@ -266,17 +267,15 @@ async def _case_sla(
         f"FROM cases c WHERE c.state <> 'cancelled' AND c.due_at >= {{}} AND c.due_at < {{}} AND {scoped}",
         [lo, hi, *args],
     )
-    from fieldcrm.analytics.facts import _moment  # noqa: PLC0415 - one parser of driver timestamps
-
     by_type: dict[str, list[Any]] = defaultdict(lambda: [0, 0, 0, []])
     for r in rows:
         entry = by_type[r["type"]]
-        due = _moment(r["due"])
-        resolved = _moment(r["resolved"]) if r["resolved"] is not None else None
+        due = moment(r["due"])
+        resolved = moment(r["resolved"]) if r["resolved"] is not None else None
         entry[0] += 1
         if resolved is not None:
             entry[1] += 1
-            entry[3].append((resolved - _moment(r["created"])).total_seconds())
+            entry[3].append((resolved - moment(r["created"])).total_seconds())
         if (resolved is not None and resolved > due) or (resolved is None and due < now):
             entry[2] += 1
     out: list[list[Cell]] = []
@@ -340,8 +339,6 @@ async def report(
         raise NotFound(msg, field="name")
     locale = lang or actor.locale
     period = ask.resolve()
-    from fieldcrm.lib.tables import utcnow  # noqa: PLC0415
-
     async with read_transaction():
         if not level:
             level = default_level(actor)
