@@ -159,13 +159,25 @@ SOURCES: list[FeedSource] = [
 ]
 
 
-async def _newest_versions() -> dict[str, int]:
-    """Each source table's highest sync_version, in one statement (each is one step down its index)."""
-    tables = sorted({source.table for source in SOURCES})
-    # The table names are this module's constants, never input.
+ACCOUNT_TABLES = ("accounts", "contacts", "holdings", "account_notes", "revenue")
+
+
+async def newest_versions(tables: Sequence[str] = ()) -> dict[str, int]:
+    """Each table's highest sync_version, in one statement (each is one step down its index).
+
+    The tables are the sources' and ``ACCOUNT_TABLES``, this module's constants, never input.
+    """
+    tables = sorted(tables or {source.table for source in SOURCES})
     columns = ", ".join(f"(SELECT MAX(sync_version) FROM {t}) AS {t}" for t in tables)  # noqa: S608
     [row] = await ChangeCounter.raw(f"SELECT {columns}")
     return {t: int(row[t] or 0) for t in tables}
+
+
+async def changed_rows(tables: Sequence[str], since: int) -> int:
+    """How many rows of the tables changed after ``since``, whoever sees them (an upper bound of any scope's)."""
+    columns = " + ".join(f"(SELECT COUNT(*) FROM {t} WHERE sync_version > {{}})" for t in tables)  # noqa: S608
+    [row] = await ChangeCounter.raw(f"SELECT {columns} AS n", *([since] * len(tables)))
+    return int(row["n"] or 0)
 
 
 async def snapshot(actor: Actor, windows: Windows) -> dict[str, list[Any]]:
@@ -179,7 +191,7 @@ async def changes(
     """Every kind's upserts and deletes since a version: changed rows, moved accounts' rows, the windows' shift."""
     upserts: dict[str, list[Any]] = {}
     deletes: dict[str, list[uuid.UUID]] = {}
-    newest = await _newest_versions()
+    newest = await newest_versions()
     for source in SOURCES:
         parts = [await source.changes_since(actor, since, windows)] if newest[source.table] > since else []
         if moved and source.follow is not None:

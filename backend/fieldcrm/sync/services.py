@@ -444,6 +444,17 @@ def _response(
 KINDS = tuple(source.kind for source in feeds.SOURCES)
 
 
+async def _too_many_changes(actor: Actor, since: int) -> bool:
+    """More changed account rows in scope than a delta carries (then the device gets a fresh snapshot).
+
+    Counting in scope is the expensive part of a small pull: when fewer rows changed in the whole
+    company, the scope cannot hold more.
+    """
+    if await feeds.changed_rows(feeds.ACCOUNT_TABLES, since) <= DELTA_LIMIT:
+        return False
+    return await feed.count_changes(actor=actor, since=since) > DELTA_LIMIT
+
+
 async def _moved_since(actor: Actor, since: int) -> list[uuid.UUID]:
     """Accounts whose visibility may have changed for this actor since the cursor.
 
@@ -452,8 +463,9 @@ async def _moved_since(actor: Actor, since: int) -> list[uuid.UUID]:
     """
     where = [ScopeChange.version > since]
     before = scope.owner_filter(actor, ScopeChange.old_owner)
-    if before is not None:
-        now_visible = AccountRow.select(AccountRow.id).where(scope.owner_filter(actor, AccountRow.owner))
+    owned = scope.owner_filter(actor, AccountRow.owner)
+    if before is not None and owned is not None:  # HQ sees every account: every move concerns it
+        now_visible = AccountRow.select(AccountRow.id).where(owned)
         where.append(ScopeChange.old_owner.is_null() | before | ScopeChange.account_id.is_in(now_visible))
     rows = await ScopeChange.select(ScopeChange.account_id).where(*where)
     return list({r["account_id"] for r in rows})
@@ -474,11 +486,15 @@ async def pull(*, actor: Actor, data: PullRequest) -> PullResponse:
         oldest = int(horizon["version"]) if horizon else 0
         if kind == "delta" and (since < oldest or since > version):
             kind, after = "start", None  # tombstones purged (or a cursor from another database): start over
-        if kind == "delta" and await feed.count_changes(actor=actor, since=since) > DELTA_LIMIT:
+        if kind == "delta" and await _too_many_changes(actor, since):
             kind, after = "start", None
         if kind == "delta":
             moved = await _moved_since(actor, since)
-            result = await feed.changes_since(actor=actor, since=since, moved=moved, window_start=window_start)
+            newest = await feeds.newest_versions(feeds.ACCOUNT_TABLES)
+            if moved or max(newest.values()) > since:
+                result = await feed.changes_since(actor=actor, since=since, moved=moved, window_start=window_start)
+            else:  # nothing of the accounts changed anywhere: no need to look in scope
+                result = feed.Feed(**{f: [] for f in feed.Feed.__struct_fields__})
             old = feeds.Windows.on(day) if day is not None else None
             kinds, gone = await feeds.changes(actor, since, moved, old, windows)
             cursor = f"d:{version}:{today:%Y%m%d}:{fingerprint}"
