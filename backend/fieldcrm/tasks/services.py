@@ -649,3 +649,34 @@ async def follow_up_from_visit(
     if task.state == "open" and task.due_date != due_date and task.assignee_id == actor.id:
         task, _ = await merge_task(actor=actor, task_id=task.id, data=TaskPatch(due_date=due_date))
     return task
+
+
+async def from_workflow_warning(
+    *,
+    step_id: uuid.UUID,
+    assignee_id: uuid.UUID,
+    title: str,
+    due_at: datetime.datetime | None,
+    account_id: uuid.UUID | None = None,
+    now: datetime.datetime | None = None,
+) -> Task | None:
+    """The task of an SLA warning on a workflow step one person decides (once per step), due when the step is.
+
+    Runs in the caller's transaction (the SLA scan's batch); None when the person can no longer be given
+    tasks (deactivated meanwhile), so a warning never fails the scan.
+    """
+    zone = business_zone()
+    local = (due_at or now or utcnow()).astimezone(zone)
+    data = TaskCreate(
+        title=title[:200] or "-",
+        account_id=account_id,
+        assignee_id=assignee_id,
+        due_date=local.date(),
+        due_time=local.strftime("%H:%M") if due_at is not None else None,
+        priority="high",
+        kind="other",
+    )
+    try:
+        return await create_task(actor=None, data=data, source="workflow", source_key=str(step_id))
+    except InvalidInput:  # raised before anything is written: the scan's transaction goes on
+        return None

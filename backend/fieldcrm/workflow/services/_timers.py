@@ -9,6 +9,7 @@ from fieldcrm.audit import services as audit
 from fieldcrm.lib.db import as_uuid, executemany, insert_rows, write_transaction
 from fieldcrm.lib.tables import new_id, utcnow
 from fieldcrm.notifications import services as notifications
+from fieldcrm.tasks import services as tasks
 from fieldcrm.workflow import deciders
 from fieldcrm.workflow.schemas import ScanResult
 from fieldcrm.workflow.services._common import NOTIFY_TTL_S, SCAN_BATCH, _iso, _names, _postgres, _topic
@@ -63,6 +64,7 @@ class _TimerBatch:
         self.sort_updates: list[tuple[Any, ...]] = []
         self.new_deciders: list[WorkflowStepDecider] = []
         self.escalations: list[tuple[dict[str, Any], list[uuid.UUID], list[uuid.UUID], int, datetime.datetime]] = []
+        self.task_warnings: list[tuple[dict[str, Any], uuid.UUID]] = []  # warned steps one person decides
         self.warned = self.escalated = 0
 
     async def load(self) -> None:
@@ -129,6 +131,8 @@ class _TimerBatch:
                 (self.now, step["due_at"], step["warn_at"], step["escalation_level"], step["due_at"])
             )
             self._tell(users, "approval.sla_warning", step, {"dueAt": _iso(step["due_at"])})
+            if len(users) == 1:
+                self.task_warnings.append((step, users[0]))
             self.warned += 1
         else:  # already warned, deadline ahead: the next timer is the deadline
             self._keep(step, step["due_at"] if step["due_at"] is not None and step["due_at"] > self.now else None)
@@ -189,6 +193,16 @@ class _TimerBatch:
         await insert_rows(WorkflowStepDecider, self.new_deciders)
         await notifications.write(self.outbox)
         await audit.record_many(self.audits)
+        for step, user in self.task_warnings:  # the warning is also on the decider's task list (once per step)
+            instance = self.instances[step["instance"]]
+            await tasks.from_workflow_warning(
+                step_id=step["id"],
+                assignee_id=user,
+                title=f"{step['label']} · {instance['title']}" if step["label"] else str(instance["title"]),
+                due_at=step["due_at"],
+                account_id=instance["account_id"],
+                now=self.now,
+            )
 
 
 async def _fire_timers(steps: list[dict[str, Any]], now: datetime.datetime) -> tuple[int, int]:
