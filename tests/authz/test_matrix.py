@@ -1007,76 +1007,6 @@ BODIES.update(
 )
 
 
-# ---------------------------------------------------------------- tasks and the calendar (the assignee's scope)
-
-
-async def task_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
-    """A task HQ gave each owner (own, subordinate's or peer's, other team's), and a nonexistent one."""
-    del fresh
-    from fieldcrm.tasks import services as task_services
-    from fieldcrm.tasks.schemas import TaskCreate
-
-    targets = []
-    for owner in _owners(persona):
-        data = TaskCreate(title="回访", due_date=business_today(), assignee_id=ctx.person(owner).id)
-        task = await task_services.create_task(actor=ctx.hq_actor, data=data)
-        ctx.names[str(task.id)] = f"task({owner})"
-        targets.append(Target(relation(persona, owner), {"task_id": task.id}, who=owner))
-    targets.append(Target("nonexistent", {"task_id": _missing()}))
-    return targets
-
-
-async def feed_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
-    """rep_a's live feed address, one revoked, one of a deactivated person, one unknown, one without .ics."""
-    del persona, fresh
-    import msgspec
-
-    from fieldcrm.tasks import ics
-
-    live = await ics.rotate_feed(actor=await ctx.org.actor("rep_a"))
-    revoked = await ics.rotate_feed(actor=await ctx.org.actor("rep_b"))
-    await ics.revoke_feed(actor=await ctx.org.actor("rep_b"))
-    deactivated = await ics.rotate_feed(actor=msgspec.structs.replace(ctx.hq_actor, id=ctx.deactivated.id))
-    return [
-        Target("rep_a's feed", {"name": f"{live.secret}.ics"}, who="rep_a"),
-        Target("revoked feed", {"name": f"{revoked.secret}.ics"}),
-        Target("deactivated person's feed", {"name": f"{deactivated.secret}.ics"}),
-        Target("unknown secret", {"name": f"{uuid.uuid4().hex}.ics"}),
-        Target("secret without .ics", {"name": live.secret}),
-    ]
-
-
-def feed_address(persona: str, target: Target) -> int | str:
-    """The address is the key: anyone holding a live one gets the feed (no session); anything else 404."""
-    del persona
-    return 200 if target.who is not None else 404
-
-
-def _calendar_params(ctx: Ctx, persona: str, target: Target) -> dict[str, Any]:
-    del ctx, persona
-    today = business_today()
-    week = {"from": today.isoformat(), "to": (today + datetime.timedelta(days=6)).isoformat()}
-    return {"params": {**week, "userId": str(target.params["user_id"])}}
-
-
-BODIES.update(
-    {
-        "task.create": json_body(lambda ctx, p, t: {"title": "回访", "dueDate": business_today().isoformat()}),
-        "task.create.assignee": json_body(
-            lambda ctx, p, t: {
-                "title": "回访",
-                "dueDate": business_today().isoformat(),
-                **({"assigneeId": str(t.ref)} if t.ref else {}),
-            }
-        ),
-        "task.patch": json_body(lambda ctx, p, t: {"title": f"回访 {next(ctx.counter)}"}),
-        "task.complete": json_body(lambda ctx, p, t: {"outcome": "ok"}),
-        "task.skip": json_body(lambda ctx, p, t: {"reason": "客户出差"}),
-        "calendar": _calendar_params,
-    }
-)
-
-
 # ---------------------------------------------------------------- the table
 
 Targets = Callable[[Ctx, str, bool], Awaitable[list[Target]]]
@@ -1415,31 +1345,283 @@ ROWS: list[Row] = [
     Row("DELETE", "/api/push/subscriptions/{subscription_id}", "unsubscribe", push_device_targets, own_push_device),
     Row("GET", "/api/push/preferences", "mine", no_target, role_only(200)),
     Row("PUT", "/api/push/preferences", "replace mine", no_target, role_only(200), body="push.preferences"),
-    # tasks: seen and changed through the assignee's scope; a rep assigns only themselves, deletes only their own
-    Row("GET", "/api/tasks", "list", no_target, role_only(200)),
-    Row("GET", "/api/tasks/today", "mine due and overdue", no_target, role_only(200)),
-    Row("POST", "/api/tasks", "create for self", no_target, role_only(201), body="task.create"),
-    Row(
-        "POST",
-        "/api/tasks",
-        "create with assigneeId",
-        owner_ref_targets,
-        create_account_with_owner,
-        body="task.create.assignee",
-    ),
-    Row("GET", "/api/tasks/{task_id}", "read", task_targets, scoped(200)),
-    Row("PATCH", "/api/tasks/{task_id}", "retitle", task_targets, scoped(200), body="task.patch"),
-    Row("DELETE", "/api/tasks/{task_id}", "delete HQ's task", task_targets, scoped(204, LEADERS, role_first=False)),
-    Row("POST", "/api/tasks/{task_id}/complete", "done", task_targets, scoped(200), body="task.complete"),
-    Row("POST", "/api/tasks/{task_id}/skip", "skip with reason", task_targets, scoped(200), body="task.skip"),
-    Row("POST", "/api/tasks/{task_id}/reopen", "reopen", task_targets, scoped(200)),
-    # the calendar: one's own or a person one sees; the feed address is its own key
-    Row("GET", "/api/calendar", "a week of userId", user_targets, scoped(200), body="calendar"),
-    Row("GET", "/api/calendar/feed", "mine exists?", no_target, role_only(200)),
-    Row("POST", "/api/calendar/feed", "make or rotate mine", no_target, role_only(201)),
-    Row("DELETE", "/api/calendar/feed", "revoke mine", no_target, role_only(204)),
-    Row("GET", "/api/calendar/{name}", "the ICS feed by its secret", feed_targets, feed_address),
 ]
+
+# ---------------------------------------------------------------- integrations, contracts, bills and collections
+
+_svc_names = itertools.count(1)
+
+
+async def _service_token(ctx: Ctx, scopes: list[str], *, revoked: bool = False) -> dict[str, str]:
+    """A bearer header of a new service account with these scopes (its token revoked, if asked)."""
+    from fieldcrm.integrations import service_accounts
+    from fieldcrm.integrations.schemas import ServiceAccountCreate
+
+    made = await service_accounts.create_service_account(
+        actor=ctx.hq_actor, data=ServiceAccountCreate(name=f"svc-{next(_svc_names)}", scopes=scopes)
+    )
+    if revoked:
+        await service_accounts.revoke_token(
+            actor=ctx.hq_actor, account_id=made.service_account.id, token_id=made.token.details.id
+        )
+    return {"Authorization": f"Bearer {made.token.token}"}
+
+
+def with_services(
+    scope: str, targets: Callable[[Ctx, str, bool], Awaitable[list[Target]]]
+) -> Callable[[Ctx, str, bool], Awaitable[list[Target]]]:
+    """The targets as each persona, plus (once, as HQ's row) the first existing target called by service
+    accounts: with ``scope``, without it, and with a revoked token."""
+
+    async def wrapped(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+        result = await targets(ctx, persona, fresh)
+        if persona != "hq":
+            return result
+        base = next((t for t in result if t.who is not None), result[0])
+        others = [s for s in ("accounts:read", "billing:write", "billing:read") if s != scope][:1]
+        for label, who, headers in (
+            (f"service account with {scope}", "svc+", await _service_token(ctx, [scope])),
+            (f"service account with {others[0]} only", "svc-", await _service_token(ctx, others)),
+            (f"revoked token with {scope}", "svc-revoked", await _service_token(ctx, [scope], revoked=True)),
+        ):
+            result.append(Target(label, base.params, who=who, ref=base.ref, headers=headers))
+        return result
+
+    return wrapped
+
+
+def service_or(expect: Expect, ok: int) -> Expect:
+    """A service account's call: ``ok`` with the scope, 403 without, 401 with a revoked token; people: ``expect``."""
+
+    def wrapped(persona: str, target: Target) -> int | str:
+        if target.who == "svc+":
+            return ok
+        if target.who == "svc-":
+            return 403
+        if target.who == "svc-revoked":
+            return 401
+        return expect(persona, target)
+
+    return wrapped
+
+
+async def service_account_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A service account HQ made, and a nonexistent one."""
+    del persona, fresh
+    from fieldcrm.integrations import service_accounts
+    from fieldcrm.integrations.schemas import ServiceAccountCreate
+
+    made = await service_accounts.create_service_account(
+        actor=ctx.hq_actor, data=ServiceAccountCreate(name=f"svc-{next(_svc_names)}", scopes=["accounts:read"])
+    )
+    return [
+        Target(
+            "a service account",
+            {"account_id": made.service_account.id, "token_id": made.token.details.id},
+            who="hq",
+        ),
+        Target("nonexistent", {"account_id": _missing(), "token_id": _missing()}),
+    ]
+
+
+async def batch_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """An applied batch and one never sent."""
+    del persona, fresh
+    from fieldcrm.integrations import batches
+
+    key = f"matrix-{next(ctx.counter)}"
+    await batches.apply_batch(actor=ctx.hq_actor, batch_id=key, body={"bills": []})
+    return [Target("an applied batch", {"batch_id": key}, who="hq"), Target("never sent", {"batch_id": "none-such"})]
+
+
+async def webhook_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A webhook HQ registered, and a nonexistent one."""
+    del persona, fresh
+    from fieldcrm.integrations import webhooks
+    from fieldcrm.integrations.schemas import WebhookCreate
+
+    hook = await webhooks.create_webhook(
+        actor=ctx.hq_actor,
+        data=WebhookCreate(url="https://93.184.216.34/hook", secret="matrix-secret-0123456789", events=["case.opened"]),
+    )
+    return [Target("a webhook", {"webhook_id": hook.id}, who="hq"), Target("nonexistent", {"webhook_id": _missing()})]
+
+
+def contract_targets(*, signed: bool = False, document: bool = False) -> Targets:
+    """A contract on each owner's account (dated, ready to sign; or signed), and a nonexistent one."""
+
+    async def targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+        from fieldcrm.contracts import documents, services
+        from fieldcrm.contracts.schemas import ContractCreate, ContractTransition
+
+        result = []
+        for owner in _sales_owners(persona):
+            account_id = await ctx.account(owner, fresh=fresh)
+            data = ContractCreate(
+                account_id=account_id, start_on=datetime.date(2027, 1, 1), end_on=datetime.date(2027, 12, 31)
+            )
+            contract = await services.create_contract(actor=ctx.hq_actor, data=data)
+            if signed:
+                sign = ContractTransition(action="sign", signatories=["王总"])
+                await services.transition(actor=ctx.hq_actor, contract_id=contract.id, data=sign)
+            params: dict[str, Any] = {"contract_id": contract.id}
+            if document:
+                with_doc = await documents.add_document(
+                    actor=ctx.hq_actor, contract_id=contract.id, content=_PDF, filename="c.pdf"
+                )
+                params["document_id"] = with_doc.documents[0].id
+            ctx.names[str(contract.id)] = f"contract({owner})"
+            result.append(Target(relation(persona, owner), params, who=owner))
+        result.append(Target("nonexistent", {"contract_id": _missing(), "document_id": _missing()}))
+        return result
+
+    return targets
+
+
+_PDF = b"%PDF-1.4\n" + bytes(64)
+_BATCH_PATH = "/api/integrations/billing/batches/{batch_id}"
+
+
+async def batch_path_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    del ctx, persona, fresh
+    return [Target("a batch id", {"batch_id": "matrix-put"}, who="hq")]
+
+
+BODIES.update(
+    {
+        "service_account.create": json_body(
+            lambda ctx, p, t: {"name": f"svc-{next(_svc_names)}", "scopes": ["billing:write"]}
+        ),
+        "service_account.patch": json_body(lambda ctx, p, t: {"scopes": ["accounts:read", "billing:read"]}),
+        "token.create": json_body(lambda ctx, p, t: {"label": "rotation"}),
+        "batch.put": json_body(lambda ctx, p, t: {"bills": [], "revenue": []}),
+        "webhook.create": json_body(
+            lambda ctx, p, t: {
+                "url": "https://93.184.216.34/hook",
+                "secret": "matrix-secret-0123456789",
+                "events": ["contract.signed"],
+            }
+        ),
+        "webhook.patch": json_body(lambda ctx, p, t: {"description": f"BOSS {next(ctx.counter)}"}),
+        "contract.create": json_body(lambda ctx, p, t: {"accountId": str(t.ref), "title": "年度合同"}),
+        "contract.patch": json_body(lambda ctx, p, t: {"title": f"年度合同 {next(ctx.counter)}"}),
+        "contract.sign": json_body(lambda ctx, p, t: {"action": "sign", "signatories": ["王总"]}),
+        "contract.tariffs": json_body(lambda ctx, p, t: {"tariffs": []}),
+        "contract.document": lambda ctx, p, t: {"content": _PDF, "headers": {"Content-Type": "application/pdf"}},
+        "collection.create": json_body(
+            lambda ctx, p, t: {"accountId": str(t.ref), "kind": "dispute", "reason": "金额有误"}
+        ),
+    }
+)
+
+SA = "/api/integrations/service-accounts"
+CON = "/api/contracts/{contract_id}"
+ROWS.extend(
+    [
+        # service accounts and webhooks: HQ only
+        Row("GET", SA, "list", no_target, role_only(200, HQ_ONLY)),
+        Row("POST", SA, "create", no_target, role_only(201, HQ_ONLY), body="service_account.create"),
+        Row("GET", SA + "/{account_id}", "read", service_account_targets, role_only(200, HQ_ONLY, miss=404)),
+        Row(
+            "PATCH",
+            SA + "/{account_id}",
+            "change scopes",
+            service_account_targets,
+            role_only(200, HQ_ONLY, miss=404),
+            body="service_account.patch",
+        ),
+        Row(
+            "POST",
+            SA + "/{account_id}/tokens",
+            "issue a token",
+            service_account_targets,
+            role_only(201, HQ_ONLY, miss=404),
+            body="token.create",
+        ),
+        Row(
+            "DELETE",
+            SA + "/{account_id}/tokens/{token_id}",
+            "revoke a token",
+            service_account_targets,
+            role_only(204, HQ_ONLY, miss=404),
+            fresh=True,
+        ),
+        # billing batches: billing:write for service accounts, HQ for people
+        Row(
+            "PUT",
+            _BATCH_PATH,
+            "apply (people and service accounts)",
+            with_services("billing:write", batch_path_targets),
+            service_or(role_only(200, HQ_ONLY), 200),
+            body="batch.put",
+        ),
+        Row(
+            "GET",
+            _BATCH_PATH,
+            "its result",
+            with_services("billing:write", batch_targets),
+            service_or(role_only(200, HQ_ONLY, miss=404), 200),
+        ),
+        Row("GET", "/api/webhooks", "list", no_target, role_only(200, HQ_ONLY)),
+        Row("POST", "/api/webhooks", "register", no_target, role_only(201, HQ_ONLY), body="webhook.create"),
+        Row("GET", "/api/webhooks/{webhook_id}", "read", webhook_targets, role_only(200, HQ_ONLY, miss=404)),
+        Row(
+            "PATCH",
+            "/api/webhooks/{webhook_id}",
+            "describe",
+            webhook_targets,
+            role_only(200, HQ_ONLY, miss=404),
+            body="webhook.patch",
+        ),
+        Row("DELETE", "/api/webhooks/{webhook_id}", "remove", webhook_targets, role_only(204, HQ_ONLY, miss=404)),
+        Row(
+            "GET",
+            "/api/webhooks/{webhook_id}/deliveries",
+            "deliveries",
+            webhook_targets,
+            role_only(200, HQ_ONLY, miss=404),
+        ),
+        # service accounts reach people's endpoints only through their scopes
+        Row(
+            "GET",
+            "/api/accounts",
+            "list (service accounts)",
+            with_services("accounts:read", no_target),
+            service_or(role_only(200), 200),
+        ),
+        # contracts: the account's scope; signing and tariffs of signed contracts are for leaders
+        Row("GET", "/api/contracts", "list", no_target, role_only(200)),
+        Row("POST", "/api/contracts", "for accountId", account_ref_targets, scoped(201), body="contract.create"),
+        Row("GET", CON, "read", contract_targets(), scoped(200)),
+        Row("PATCH", CON, "edit the draft", contract_targets(), scoped(200), body="contract.patch"),
+        Row(
+            "POST",
+            CON + "/transitions",
+            "sign",
+            contract_targets(),
+            scoped(200, LEADERS, role_first=False),
+            body="contract.sign",
+            fresh=True,
+        ),
+        Row("PUT", CON + "/tariffs", "of a draft", contract_targets(), scoped(200), body="contract.tariffs"),
+        Row("POST", CON + "/documents", "upload a PDF", contract_targets(), scoped(201), body="contract.document"),
+        Row("GET", CON + "/documents/{document_id}", "download", contract_targets(document=True), scoped(200)),
+        Row("GET", ACC + "/commercial", "for the 360", account_targets, scoped(200)),
+        # bills, payments, arrears, collections: lists in scope
+        Row("GET", "/api/bills", "list", no_target, role_only(200)),
+        Row(
+            "GET",
+            "/api/bills",
+            "list (service accounts)",
+            with_services("billing:read", no_target),
+            service_or(role_only(200), 200),
+        ),
+        Row("GET", "/api/bills/arrears", "arrears", no_target, role_only(200)),
+        Row("GET", "/api/payments", "list", no_target, role_only(200)),
+        Row("GET", "/api/collections", "list", no_target, role_only(200)),
+        Row("POST", "/api/collections", "on accountId", account_ref_targets, scoped(201), body="collection.create"),
+    ]
+)
 
 # Operations in the schema that the matrix leaves out, each with its reason.
 EXCLUDED: dict[tuple[str, str], str] = {
