@@ -1007,6 +1007,76 @@ BODIES.update(
 )
 
 
+# ---------------------------------------------------------------- tasks and the calendar (the assignee's scope)
+
+
+async def task_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A task HQ gave each owner (own, subordinate's or peer's, other team's), and a nonexistent one."""
+    del fresh
+    from fieldcrm.tasks import services as task_services
+    from fieldcrm.tasks.schemas import TaskCreate
+
+    targets = []
+    for owner in _owners(persona):
+        data = TaskCreate(title="回访", due_date=business_today(), assignee_id=ctx.person(owner).id)
+        task = await task_services.create_task(actor=ctx.hq_actor, data=data)
+        ctx.names[str(task.id)] = f"task({owner})"
+        targets.append(Target(relation(persona, owner), {"task_id": task.id}, who=owner))
+    targets.append(Target("nonexistent", {"task_id": _missing()}))
+    return targets
+
+
+async def feed_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """rep_a's live feed address, one revoked, one of a deactivated person, one unknown, one without .ics."""
+    del persona, fresh
+    import msgspec
+
+    from fieldcrm.tasks import ics
+
+    live = await ics.rotate_feed(actor=await ctx.org.actor("rep_a"))
+    revoked = await ics.rotate_feed(actor=await ctx.org.actor("rep_b"))
+    await ics.revoke_feed(actor=await ctx.org.actor("rep_b"))
+    deactivated = await ics.rotate_feed(actor=msgspec.structs.replace(ctx.hq_actor, id=ctx.deactivated.id))
+    return [
+        Target("rep_a's feed", {"name": f"{live.secret}.ics"}, who="rep_a"),
+        Target("revoked feed", {"name": f"{revoked.secret}.ics"}),
+        Target("deactivated person's feed", {"name": f"{deactivated.secret}.ics"}),
+        Target("unknown secret", {"name": f"{uuid.uuid4().hex}.ics"}),
+        Target("secret without .ics", {"name": live.secret}),
+    ]
+
+
+def feed_address(persona: str, target: Target) -> int | str:
+    """The address is the key: anyone holding a live one gets the feed (no session); anything else 404."""
+    del persona
+    return 200 if target.who is not None else 404
+
+
+def _calendar_params(ctx: Ctx, persona: str, target: Target) -> dict[str, Any]:
+    del ctx, persona
+    today = business_today()
+    week = {"from": today.isoformat(), "to": (today + datetime.timedelta(days=6)).isoformat()}
+    return {"params": {**week, "userId": str(target.params["user_id"])}}
+
+
+BODIES.update(
+    {
+        "task.create": json_body(lambda ctx, p, t: {"title": "回访", "dueDate": business_today().isoformat()}),
+        "task.create.assignee": json_body(
+            lambda ctx, p, t: {
+                "title": "回访",
+                "dueDate": business_today().isoformat(),
+                **({"assigneeId": str(t.ref)} if t.ref else {}),
+            }
+        ),
+        "task.patch": json_body(lambda ctx, p, t: {"title": f"回访 {next(ctx.counter)}"}),
+        "task.complete": json_body(lambda ctx, p, t: {"outcome": "ok"}),
+        "task.skip": json_body(lambda ctx, p, t: {"reason": "客户出差"}),
+        "calendar": _calendar_params,
+    }
+)
+
+
 # ---------------------------------------------------------------- the table
 
 Targets = Callable[[Ctx, str, bool], Awaitable[list[Target]]]
@@ -1345,6 +1415,30 @@ ROWS: list[Row] = [
     Row("DELETE", "/api/push/subscriptions/{subscription_id}", "unsubscribe", push_device_targets, own_push_device),
     Row("GET", "/api/push/preferences", "mine", no_target, role_only(200)),
     Row("PUT", "/api/push/preferences", "replace mine", no_target, role_only(200), body="push.preferences"),
+    # tasks: seen and changed through the assignee's scope; a rep assigns only themselves, deletes only their own
+    Row("GET", "/api/tasks", "list", no_target, role_only(200)),
+    Row("GET", "/api/tasks/today", "mine due and overdue", no_target, role_only(200)),
+    Row("POST", "/api/tasks", "create for self", no_target, role_only(201), body="task.create"),
+    Row(
+        "POST",
+        "/api/tasks",
+        "create with assigneeId",
+        owner_ref_targets,
+        create_account_with_owner,
+        body="task.create.assignee",
+    ),
+    Row("GET", "/api/tasks/{task_id}", "read", task_targets, scoped(200)),
+    Row("PATCH", "/api/tasks/{task_id}", "retitle", task_targets, scoped(200), body="task.patch"),
+    Row("DELETE", "/api/tasks/{task_id}", "delete HQ's task", task_targets, scoped(204, LEADERS, role_first=False)),
+    Row("POST", "/api/tasks/{task_id}/complete", "done", task_targets, scoped(200), body="task.complete"),
+    Row("POST", "/api/tasks/{task_id}/skip", "skip with reason", task_targets, scoped(200), body="task.skip"),
+    Row("POST", "/api/tasks/{task_id}/reopen", "reopen", task_targets, scoped(200)),
+    # the calendar: one's own or a person one sees; the feed address is its own key
+    Row("GET", "/api/calendar", "a week of userId", user_targets, scoped(200), body="calendar"),
+    Row("GET", "/api/calendar/feed", "mine exists?", no_target, role_only(200)),
+    Row("POST", "/api/calendar/feed", "make or rotate mine", no_target, role_only(201)),
+    Row("DELETE", "/api/calendar/feed", "revoke mine", no_target, role_only(204)),
+    Row("GET", "/api/calendar/{name}", "the ICS feed by its secret", feed_targets, feed_address),
 ]
 
 # ---------------------------------------------------------------- integrations, contracts, bills and collections
