@@ -8,7 +8,6 @@ import pytest
 
 from fieldcrm.contracts import renewals, services
 from fieldcrm.contracts.config import ContractSettings, use_contract_settings
-from fieldcrm.contracts.tables import Contract as ContractRow
 from fieldcrm.integrations.tables import WebhookDelivery
 from fieldcrm.lib.db import write_transaction
 from fieldcrm.tasks.tables import Task

@@ -458,7 +458,8 @@ async def settle_promises(*, now: datetime.datetime | None = None) -> dict[str, 
     locales = await _locales({r["owner"] for r in rows})
     kept = broken = 0
     for r in rows:
-        since = r["created_at"].date() if isinstance(r["created_at"], datetime.datetime) else as_date(r["created_at"])
+        made = r["created_at"]
+        since = business_today(made) if isinstance(made, datetime.datetime) else as_date(made)
         paid = await Payment.select(Payment.amount_cents).where(
             Payment.account == r["account"], Payment.paid_on >= since, Payment.paid_on <= as_date(r["promised_on"])
         )
