@@ -2,7 +2,7 @@
 // so they need no tile server. Source: the Chinese administrative boundaries that Apache ECharts 4
 // ships (node_modules/echarts/map/json/china.json and china-cities.json, a dev dependency only).
 // Their coordinates are in ECharts' compact encoding; they are decoded, simplified as one topology
-// (neighbours keep a shared border), and written as one TopoJSON (quantized to 1/100,000 of the extent, about 60 m).
+// (neighbours keep a shared border), and written as plain GeoJSON border lines and labelled points.
 // The output is committed; run `npm run basemap` only to change it.
 //
 //   node scripts/make-basemap.mjs            # -> public/basemap/china.json
@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topology } from 'topojson-server';
 import { presimplify, quantile, simplify } from 'topojson-simplify';
-import { feature, mergeArcs, quantize } from 'topojson-client';
+import { mesh, quantize } from 'topojson-client';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const src = join(here, '..', 'node_modules', 'echarts', 'map', 'json');
@@ -56,72 +56,63 @@ const PROVINCE_EN = {
   青海: 'Qinghai', 宁夏: 'Ningxia', 新疆: 'Xinjiang', 台湾: 'Taiwan', 香港: 'Hong Kong', 澳门: 'Macau',
 };
 
-const KEEP = 0.015;
+const KEEP = 0.04;
 const QUANT = 1e4;
 const MIN_AREA = 0.01;
 const round = (n) => Math.round(n * 1000) / 1000;
 const provinces = decode(JSON.parse(readFileSync(join(src, 'china.json'), 'utf8')));
 const cities = decode(JSON.parse(readFileSync(join(src, 'china-cities.json'), 'utf8')));
 
-// One topology: the cities tile the country, so a border between two of them is stored once, as
-// delta-encoded integers. A province is the union of its cities' shapes (mergeArcs: the same arcs,
-// no second copy of its border); provinces with no cities in the source (Taiwan, Hong Kong, Macau)
-// keep their own outline. The map turns it back into GeoJSON (topojson-client).
+// One topology: the cities tile the country, so a border between two of them is one arc. The app
+// gets borders as lines (topojson's mesh: each border once, no polygon fill to get wrong): province
+// borders where the two sides lie in different provinces or on the outside, city borders inside a
+// province; provinces with no cities in the source (Taiwan, Hong Kong, Macau) by their own outline.
+// Names go with their label points (ECharts' `cp`).
 const cityIds = new Set(cities.features.map((f) => String(f.id).slice(0, 2)));
 const alone = provinces.features.filter((f) => !cityIds.has(String(f.id ?? f.properties.id).slice(0, 2)));
 const layers = {
-  cities: {
-    type: 'FeatureCollection',
-    features: cities.features.map((f) => ({ type: 'Feature', id: String(f.id), properties: { name: f.properties.name, cp: f.properties.cp?.map(round) ?? null }, geometry: f.geometry })),
-  },
+  cities: { type: 'FeatureCollection', features: cities.features.map((f) => ({ type: 'Feature', id: String(f.id), properties: {}, geometry: f.geometry })) },
   alone: { type: 'FeatureCollection', features: alone.map((f) => ({ type: 'Feature', id: String(f.id ?? f.properties.id), properties: {}, geometry: f.geometry })) },
 };
 const topo = presimplify(topology(layers, QUANT));
 const data = quantize(simplify(topo, quantile(topo, KEEP)), QUANT);
-const cityGeoms = data.objects.cities.geometries;
-const aloneGeoms = new Map((data.objects.alone?.geometries ?? []).map((g) => [g.id, g]));
-data.objects.provinces = {
-  type: 'GeometryCollection',
-  geometries: provinces.features.map((f) => {
-    const id = String(f.id ?? f.properties.id);
-    const properties = { name: f.properties.name, en: PROVINCE_EN[f.properties.name] ?? f.properties.name, cp: f.properties.cp?.map(round) ?? null };
-    const own = cityGeoms.filter((g) => g.id.slice(0, 2) === id.slice(0, 2));
-    const geometry = own.length ? mergeArcs(data, own) : aloneGeoms.get(id);
-    return { ...geometry, id, properties };
-  }),
-};
+const province = (g) => g.id.slice(0, 2);
 
-// Plain GeoJSON for the app (no decoder in the bundle): 0.01° (~1 km), islands smaller than
-// MIN_AREA square degrees left out unless they are all a place has.
+// 0.01° (~1 km); closed islands smaller than MIN_AREA square degrees left out.
 const ringArea = (r) => {
   let sum = 0;
   for (let i = 0, j = r.length - 1; i < r.length; j = i++) sum += (r[j][0] - r[i][0]) * (r[j][1] + r[i][1]);
   return Math.abs(sum / 2);
 };
-const tidyRing = (r) => {
-  const outRing = [];
-  for (const [x, y] of r) {
+const tidyLine = (line) => {
+  const out = [];
+  for (const [x, y] of line) {
     const q = [Math.round(x * 100) / 100, Math.round(y * 100) / 100];
-    const last = outRing[outRing.length - 1];
-    if (!last || last[0] !== q[0] || last[1] !== q[1]) outRing.push(q);
+    const last = out[out.length - 1];
+    if (!last || last[0] !== q[0] || last[1] !== q[1]) out.push(q);
   }
-  return outRing.length >= 4 ? outRing : null;
+  if (out.length < 2) return null;
+  const closed = out[0][0] === out[out.length - 1][0] && out[0][1] === out[out.length - 1][1];
+  return closed && ringArea(out) < MIN_AREA ? null : out;
 };
-const tidy = (geometry) => {
-  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
-  const largest = Math.max(...polygons.map((p) => ringArea(p[0])));
-  const kept = polygons
-    .filter((p) => ringArea(p[0]) >= MIN_AREA || ringArea(p[0]) === largest)
-    .map((p) => p.map(tidyRing).filter(Boolean))
-    .filter((p) => p.length);
-  return kept.length === 1 ? { type: 'Polygon', coordinates: kept[0] } : { type: 'MultiPolygon', coordinates: kept };
+const lines = (...meshes) => ({ type: 'MultiLineString', coordinates: meshes.flatMap((m) => m.coordinates.map(tidyLine).filter(Boolean)) });
+
+const result = {
+  source: 'Apache ECharts 4.9.0 map data (china.json, china-cities.json), simplified',
+  provinceBorders: lines(
+    mesh(data, data.objects.cities, (a, b) => a === b || province(a) !== province(b)),
+    ...(data.objects.alone ? [mesh(data, data.objects.alone)] : []),
+  ),
+  cityBorders: lines(mesh(data, data.objects.cities, (a, b) => a !== b && province(a) === province(b))),
+  provinces: provinces.features.map((f) => ({
+    id: String(f.id ?? f.properties.id),
+    name: f.properties.name,
+    en: PROVINCE_EN[f.properties.name] ?? f.properties.name,
+    cp: f.properties.cp?.map(round) ?? null,
+  })),
+  cities: cities.features.map((f) => ({ id: String(f.id), name: f.properties.name, cp: f.properties.cp?.map(round) ?? null })),
 };
-const collection = (name) => ({
-  type: 'FeatureCollection',
-  features: feature(data, data.objects[name]).features.filter((f) => f.geometry).map((f) => ({ type: 'Feature', properties: { id: f.id, ...f.properties }, geometry: tidy(f.geometry) })),
-});
-const result = { source: 'Apache ECharts 4.9.0 map data (china.json, china-cities.json), simplified', provinces: collection('provinces'), cities: collection('cities') };
-console.log(`provinces: ${result.provinces.features.length} of ${provinces.features.length}, cities: ${result.cities.features.length} of ${cities.features.length}`);
+console.log(`provinces: ${result.provinces.length}, cities: ${result.cities.length}, border lines: ${result.provinceBorders.coordinates.length} + ${result.cityBorders.coordinates.length}`);
 mkdirSync(dirname(out), { recursive: true });
 const text = JSON.stringify(result);
 writeFileSync(out, text);

@@ -211,7 +211,7 @@ const en = {
   'dupReason.same_code': 'same code',
   'dupReason.same_name_city': 'same name in the same city',
   'dupReason.nearby_similar_name': 'similar name nearby',
-  'mymap.title': 'Map of my accounts',
+  'mymap.title': 'My map',
   'mymap.link': 'Map',
   'mymap.locate': 'My position',
   'mymap.locating': 'Finding your position…',

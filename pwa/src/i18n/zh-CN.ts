@@ -213,7 +213,7 @@ const zhCN: Record<MsgKey, string> = {
   'dupReason.same_code': '编码相同',
   'dupReason.same_name_city': '同城同名',
   'dupReason.nearby_similar_name': '附近有名称相近的客户',
-  'mymap.title': '我的客户地图',
+  'mymap.title': '客户地图',
   'mymap.link': '地图',
   'mymap.locate': '我的位置',
   'mymap.locating': '正在获取你的位置…',

@@ -16,10 +16,13 @@ interface Place {
   en?: string;
   cp: [number, number] | null;
 }
-type Collection = GeoJSON.FeatureCollection<GeoJSON.Polygon | GeoJSON.MultiPolygon, Place>;
 export interface BaseMapData {
-  provinces: Collection;
-  cities: Collection;
+  /** outer borders and borders between provinces, each once */
+  provinceBorders: GeoJSON.MultiLineString;
+  /** borders between the cities of a province */
+  cityBorders: GeoJSON.MultiLineString;
+  provinces: Place[];
+  cities: Place[];
 }
 
 function text(name: string): HTMLElement {
@@ -82,6 +85,7 @@ export function addBaseLayer(map: L.Map, container: HTMLElement): BaseLayer {
 
   const showByZoom = () => {
     const zoom = map.getZoom();
+    container.dataset.zoom = String(zoom);
     const wantCities = zoom >= CITY_ZOOM;
     if (cityLayer) {
       if (wantCities && !group.hasLayer(cityLayer)) group.addLayer(cityLayer);
@@ -96,31 +100,20 @@ export function addBaseLayer(map: L.Map, container: HTMLElement): BaseLayer {
 
   const ready = loadBaseMap().then((data) => {
     if (!data || removed) return false;
-    const fill = !TILE_URL;
-    group.addLayer(
-      L.geoJSON(data.provinces, {
-        pane: 'basemap',
-        interactive: false,
-        style: () => ({ renderer, color: '#8a94a6', weight: 1.2, fill, fillColor: '#eef1e6', fillOpacity: 1 }),
-      }),
-    );
-    cityLayer = L.geoJSON(data.cities, {
-      pane: 'basemap',
-      interactive: false,
-      style: () => ({ renderer, color: '#b5bcc9', weight: 0.7, dashArray: '3 3', fill: false }),
-    });
-    for (const f of data.provinces.features) {
-      const m = label(f.properties, 'basemap-label basemap-province');
+    group.addLayer(L.geoJSON(data.provinceBorders, { pane: 'basemap', interactive: false, style: () => ({ renderer, color: '#7d8799', weight: 1.5 }) }));
+    cityLayer = L.geoJSON(data.cityBorders, { pane: 'basemap', interactive: false, style: () => ({ renderer, color: '#aab2c0', weight: 0.8, dashArray: '4 4' }) });
+    for (const p of data.provinces) {
+      const m = label(p, 'basemap-label basemap-province');
       if (m) provinceLabels.addLayer(m);
     }
-    for (const f of data.cities.features) {
-      const m = label(f.properties, 'basemap-label basemap-city');
+    for (const p of data.cities) {
+      const m = label(p, 'basemap-label basemap-city');
       if (m) cityLabels.addLayer(m);
     }
     // Tiles or not, the maps are told they have geography (browser tests look for it).
     container.dataset.basemap = 'ready';
-    container.dataset.provinces = String(data.provinces.features.length);
-    container.dataset.cities = String(data.cities.features.length);
+    container.dataset.provinces = String(data.provinces.length);
+    container.dataset.cities = String(data.cities.length);
     showByZoom();
     return true;
   });

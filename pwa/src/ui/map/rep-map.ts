@@ -24,11 +24,14 @@ export interface RepMapHandle {
   destroy(): void;
 }
 
-function icon(className: string, text = ''): L.DivIcon {
+/** A pin as a DOM element of `size` px (a tap target), centred on its place unless `anchor` says otherwise. */
+function icon(className: string, size: [number, number], text = '', anchor?: [number, number]): L.DivIcon {
   const span = document.createElement('span');
   span.textContent = text;
-  return L.divIcon({ className, html: span, iconSize: [0, 0] });
+  return L.divIcon({ className, html: span, iconSize: size, iconAnchor: anchor ?? [size[0] / 2, size[1] / 2] });
 }
+
+const PIN_SIZE: Record<string, number> = { A: 26, B: 22 };
 
 export function mountRepMap(container: HTMLElement, options: RepMapOptions): RepMapHandle {
   const map = L.map(container, { center: [33, 114], zoom: 4, minZoom: 3, maxZoom: 18, attributionControl: !!TILE_URL, zoomControl: true });
@@ -53,17 +56,25 @@ export function mountRepMap(container: HTMLElement, options: RepMapOptions): Rep
       container.dataset.accounts = String(accounts.length);
       for (const a of accounts) {
         const marker = L.marker([a.latitude, a.longitude], {
-          icon: icon(`rep-pin st-${a.status} tier-${a.tier ?? 'none'}`),
+          icon: icon(`rep-pin st-${a.status} tier-${a.tier ?? 'none'}`, [PIN_SIZE[a.tier ?? ''] ?? 18, PIN_SIZE[a.tier ?? ''] ?? 18]),
           keyboard: true,
           title: a.name,
           riseOnHover: true,
         });
-        marker.on('click', (e) => {
-          L.DomEvent.stopPropagation(e);
-          options.onAccount(a.id);
-        });
         pins.addLayer(marker);
         tag(marker, 'map-account', { id: a.id, status: a.status, tier: a.tier ?? '' });
+        // The pin's own element takes the tap (and keeps it from the map, which would measure from there).
+        const el = marker.getElement();
+        if (el) {
+          L.DomEvent.disableClickPropagation(el);
+          L.DomEvent.on(el, 'click', (e) => {
+            L.DomEvent.stop(e);
+            options.onAccount(a.id);
+          });
+          L.DomEvent.on(el, 'keydown', (e) => {
+            if ((e as KeyboardEvent).key === 'Enter') options.onAccount(a.id);
+          });
+        }
       }
     },
     setRoute(stops) {
@@ -78,7 +89,7 @@ export function mountRepMap(container: HTMLElement, options: RepMapOptions): Rep
         line.getElement()?.setAttribute('data-testid', 'map-route');
       }
       for (const s of stops) {
-        const marker = L.marker([s.latitude, s.longitude], { icon: icon('rep-stop', String(s.seq)), interactive: false, keyboard: false, zIndexOffset: 500 });
+        const marker = L.marker([s.latitude, s.longitude], { icon: icon('rep-stop', [22, 20], String(s.seq), [11, 32]), interactive: false, keyboard: false, zIndexOffset: 500 });
         routeLayer.addLayer(marker);
         tag(marker, 'map-stop', { seq: String(s.seq), account: s.accountId, status: s.status });
       }
@@ -86,7 +97,7 @@ export function mountRepMap(container: HTMLElement, options: RepMapOptions): Rep
     setCentre(centre, kind) {
       centreLayer.clearLayers();
       if (!centre) return;
-      const marker = L.marker([centre.latitude, centre.longitude], { icon: icon(kind === 'me' ? 'rep-me' : 'rep-me rep-place'), interactive: false, zIndexOffset: 1000 });
+      const marker = L.marker([centre.latitude, centre.longitude], { icon: icon(kind === 'me' ? 'rep-me' : 'rep-me rep-place', [16, 16]), interactive: false, zIndexOffset: 1000 });
       centreLayer.addLayer(marker);
       tag(marker, 'map-centre', { kind });
     },

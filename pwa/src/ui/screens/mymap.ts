@@ -114,7 +114,8 @@ export async function myMapScreen(app: App): Promise<Screen> {
     }
   };
 
-  const locate = async () => {
+  /** `auto`: the fix asked for on opening (the map then shows me and my accounts), else the button (the map goes to me). */
+  const locate = async (auto = false) => {
     locateButton.disabled = true;
     where.textContent = t('mymap.locating');
     const fix = await roughFix();
@@ -124,8 +125,9 @@ export async function myMapScreen(app: App): Promise<Screen> {
       centre = { latitude: fix.fix.latitude, longitude: fix.fix.longitude };
       accuracy = fix.fix.accuracyM;
       centreKind = 'me';
+      if (auto) fitted = false;
       await paint();
-      handle?.focus(centre);
+      if (!auto) handle?.focus(centre);
     } else {
       describe();
       where.textContent = t('mymap.noFix', { why: fix.error === 'denied' ? t('fix.denied') : t('fix.none') });
@@ -170,7 +172,7 @@ export async function myMapScreen(app: App): Promise<Screen> {
     });
     void paint();
   });
-  void locate();
+  void locate(true);
 
   return {
     el: h(
