@@ -27,6 +27,7 @@ from fieldcrm.lib.db import close_engine, engine, is_unique_violation, open_engi
 from fieldcrm.lib.errors import DomainError, TooManyRequests, Unavailable
 from fieldcrm.lib.pagination import provide_page
 from fieldcrm.lib.pwa import app_file, app_shell
+from fieldcrm.lib.requests import FieldcrmRequest
 from fieldcrm.lib.structs import BaseStruct
 from fieldcrm.notifications.controllers import CONTROLLERS as PUSH_CONTROLLERS
 from fieldcrm.ops import middleware as request_middleware
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
+        request_class=FieldcrmRequest,  # JSON bodies are checked (UTF-8, nesting) before decoding
         # Brotli where the client accepts it, else gzip: a rep's full sync pull shrinks about tenfold on the wire.
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, minimum_size=1024),
         debug=settings.debug,

@@ -9,6 +9,7 @@ from fieldcrm.lib.errors import InvalidInput
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
+MAX_OFFSET = 10_000_000  # far past any list a person pages through; databases overflow at 2**63
 
 
 class PageParams(msgspec.Struct, frozen=True):
@@ -25,7 +26,7 @@ class PageParams(msgspec.Struct, frozen=True):
 
 def provide_page(
     limit: Annotated[int, Parameter(description=f"Page size, 1 to {MAX_LIMIT}.")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Parameter(description="Rows to skip.")] = 0,
+    offset: Annotated[int, Parameter(description=f"Rows to skip, 0 to {MAX_OFFSET}.")] = 0,
     cursor: Annotated[str | None, Parameter(description="nextCursor of the previous page.")] = None,
 ) -> PageParams:
     """Dependency that reads and checks the paging parameters."""
@@ -33,11 +34,11 @@ def provide_page(
         msg = f"limit must be between 1 and {MAX_LIMIT}, not {limit}"
         raise InvalidInput(msg, field="limit")
     if cursor is not None:
-        if not cursor.isdigit():
+        if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > len(str(MAX_OFFSET)):
             msg = "cursor is not one this server issued; pass nextCursor back as it came"
             raise InvalidInput(msg, field="cursor")
         offset = int(cursor)
-    if offset < 0:
-        msg = f"offset must be 0 or more, not {offset}"
-        raise InvalidInput(msg, field="offset")
+    if offset < 0 or offset > MAX_OFFSET:
+        msg = f"offset must be between 0 and {MAX_OFFSET}, not {offset}; use the nextCursor of the previous page"
+        raise InvalidInput(msg, field="cursor" if cursor is not None else "offset")
     return PageParams(limit=limit, offset=offset)
