@@ -53,7 +53,7 @@ from fieldcrm.visits.schemas import (
 from fieldcrm.visits.tables import LocationProposal as ProposalRow
 from fieldcrm.visits.tables import Visit as VisitRow
 from fieldcrm.visits.tables import VisitPlan as PlanRow
-from fieldcrm.visits.verification import Claim, Previous, Site, Thresholds, judge, repeated_flag
+from fieldcrm.visits.verification import Claim, Previous, Site, Thresholds, judge, pair_flags, repeated_flag
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 _PHOTO_TYPES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)}
@@ -264,15 +264,17 @@ async def _context(
     scoped, args = scope.owner_sql(actor, "a.owner")
     sql = (
         "SELECT a.name, a.latitude, a.longitude, a.visit_radius_m, a.last_visited_on, "  # noqa: S608 - bound values
-        "p.latitude AS p_latitude, p.longitude AS p_longitude, p.accuracy_m AS p_accuracy, p.checked_in_at AS p_at, "
+        "p.id AS p_id, p.latitude AS p_latitude, p.longitude AS p_longitude, p.accuracy_m AS p_accuracy, "
+        "p.checked_in_at AS p_at, "
         "(SELECT COUNT(*) FROM visits r WHERE r.latitude = {} AND r.longitude = {} AND r.id <> {} "
         "AND (r.checked_in_on <> {} OR r.account <> {})) AS repeats "
-        "FROM accounts a LEFT JOIN (SELECT latitude, longitude, accuracy_m, checked_in_at FROM visits "
-        'WHERE "user" = {} AND checked_in_at <= {} AND latitude IS NOT NULL ORDER BY checked_in_at DESC LIMIT 1) p '
+        "FROM accounts a LEFT JOIN (SELECT id, latitude, longitude, accuracy_m, checked_in_at FROM visits "
+        'WHERE "user" = {} AND checked_in_at <= {} AND latitude IS NOT NULL AND id <> {} '
+        "ORDER BY checked_in_at DESC LIMIT 1) p "
         f"ON 1 = 1 WHERE a.id = {{}} AND a.deleted_at IS NULL AND {scoped}"
     )
     rows = await VisitRow.raw(
-        sql, claim.latitude, claim.longitude, visit_id, day, account_id, actor.id, claim.at, account_id, *args
+        sql, claim.latitude, claim.longitude, visit_id, day, account_id, actor.id, claim.at, visit_id, account_id, *args
     )
     if not rows:
         msg = f"account {account_id} not found"
@@ -284,8 +286,47 @@ def _previous_of(context: Mapping[str, Any]) -> Previous | None:
     if context["p_latitude"] is None:
         return None
     return Previous(
-        context["p_latitude"], context["p_longitude"], context["p_accuracy"] or 0.0, _timestamp(context["p_at"])
+        context["p_latitude"],
+        context["p_longitude"],
+        context["p_accuracy"] or 0.0,
+        _timestamp(context["p_at"]),
+        as_uuid(context["p_id"]),
     )
+
+
+async def _following(user_id: uuid.UUID, visit_id: uuid.UUID, at: datetime.datetime) -> Previous | None:
+    """The person's first located check-in after ``at`` (by fix time): one that arrived before this one."""
+    row = await (
+        VisitRow.select(VisitRow.id, VisitRow.latitude, VisitRow.longitude, VisitRow.accuracy_m, VisitRow.checked_in_at)
+        .where(
+            VisitRow.user == user_id,
+            VisitRow.checked_in_at > at,
+            VisitRow.latitude.is_not_null(),
+            VisitRow.id != visit_id,
+        )
+        .order_by(VisitRow.checked_in_at)
+        .first()
+    )
+    if row is None:
+        return None
+    at_ = _timestamp(row["checked_in_at"])
+    return Previous(row["latitude"], row["longitude"], row["accuracy_m"] or 0.0, at_, as_uuid(row["id"]))
+
+
+async def _flag_pair(pairs: list[tuple[Previous, dict[str, str]]]) -> None:
+    """The other end of an impossible pair is just as doubtful: flag it, send it to review, take it out of coverage."""
+    for other, flag in pairs:
+        row = await VisitRow.select(VisitRow.flags, VisitRow.review_status).where(VisitRow.id == other.id).first()
+        if row is None:
+            continue
+        flags = _json_list(row["flags"])
+        if flag not in flags:
+            flags.append(flag)
+        values: dict[Any, Any] = {VisitRow.flags: json.dumps(flags), VisitRow.updated_at: utcnow()}
+        if row["review_status"] == "none":
+            values[VisitRow.review_status] = "pending"
+        await VisitRow.update(values).where(VisitRow.id == other.id)
+    await _uncount([other.id for other, _ in pairs if other.id is not None])
 
 
 async def _propose_location(actor: Actor, visit_id: uuid.UUID, account_id: uuid.UUID, claim: Claim) -> None:
@@ -333,7 +374,10 @@ async def check_in(
     day = business_day(at)
     site_row = await _context(actor, data.account_id, data.id, claim, day)
     site = Site(site_row["latitude"], site_row["longitude"], site_row["visit_radius_m"])
-    judgement = judge(claim, site, _previous_of(site_row), Thresholds.from_settings(settings))
+    limits = Thresholds.from_settings(settings)
+    previous, following = _previous_of(site_row), await _following(actor.id, data.id, at)
+    judgement = judge(claim, site, previous, limits, following)
+    pairs = pair_flags(claim, previous, following, limits)
     repeats = await _repeats(data.id, claim, data.account_id, day) if site_row["repeats"] else []
     if repeats:
         judgement.flags.append(repeated_flag(len(repeats)))
@@ -375,6 +419,8 @@ async def check_in(
             ).where(PlanRow.id == plan_id)
         if repeats:
             await _flag_repeats(repeats)
+        if pairs:
+            await _flag_pair(pairs)
         last = site_row["last_visited_on"]
         if counts and (last is None or as_date(last) < day):
             await accounts.record_visit_day(account_id=data.account_id, on=day)

@@ -6,6 +6,7 @@ and stores what this module decides.
 """
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 
 from geopy.distance import geodesic
@@ -53,12 +54,13 @@ class Site:
 
 @dataclass(frozen=True)
 class Previous:
-    """The same person's previous located check-in."""
+    """One of the same person's other located check-ins: the one before this one in time, or the one after."""
 
     latitude: float
     longitude: float
     accuracy_m: float
     at: datetime.datetime
+    id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -121,15 +123,18 @@ def _verdict(claim: Claim, site: Site, limits: Thresholds) -> tuple[str, float |
     return "out_of_range", distance
 
 
-def _speed_flag(claim: Claim, previous: Previous | None, limits: Thresholds) -> dict[str, str] | None:
+def _speed_flag(
+    claim: Claim, other: Previous | None, limits: Thresholds, which: str = "previous"
+) -> dict[str, str] | None:
+    """The impossible-travel flag between the claim and another check-in (``which`` names it), or None."""
     position = claim.position
-    if previous is None or position is None:
+    if other is None or position is None:
         return None
-    leg_m = distance_m(previous.latitude, previous.longitude, *position)
+    leg_m = distance_m(other.latitude, other.longitude, *position)
     # Give the phone the benefit of both fixes' uncertainty before calling the move impossible.
-    slack_m = (claim.accuracy_m or 0) + previous.accuracy_m
+    slack_m = (claim.accuracy_m or 0) + other.accuracy_m
     moved_m = max(0.0, leg_m - slack_m)
-    hours = abs((claim.at - previous.at).total_seconds()) / 3600
+    hours = abs((claim.at - other.at).total_seconds()) / 3600
     limit = limits.max_speed_short_kmh if leg_m / 1000 < limits.short_leg_km else limits.max_speed_kmh
     if moved_m == 0:
         return None
@@ -139,18 +144,43 @@ def _speed_flag(claim: Claim, previous: Previous | None, limits: Thresholds) -> 
     minutes = hours * 60
     return {
         "code": "impossible_travel",
-        "detail": f"{leg_m / 1000:.1f} km from the previous check-in in {minutes:.0f} min "
+        "detail": f"{leg_m / 1000:.1f} km from the {which} check-in in {minutes:.0f} min "
         f"({'instantly' if hours == 0 else f'{speed:.0f} km/h'}; limit {limit:.0f} km/h)",
     }
 
 
-def judge(claim: Claim, site: Site, previous: Previous | None, limits: Thresholds) -> Judgement:
-    """The verdict of a check-in and its flags (repeated coordinates are checked against stored ones separately)."""
+def pair_flags(
+    claim: Claim, previous: Previous | None, following: Previous | None, limits: Thresholds
+) -> list[tuple[Previous, dict[str, str]]]:
+    """The neighbours (by fix time) this claim makes an impossible pair with, each with the flag *it* gets.
+
+    A pair that no one could travel is doubtful on both ends: either check-in may be the false one,
+    and a late arrival (an offline queue, a second device) may be the earlier of the two.
+    """
+    pairs = []
+    for other, which in ((previous, "later"), (following, "earlier")):
+        if other is None or other.id is None:
+            continue
+        flag = _speed_flag(claim, other, limits, which)
+        if flag is not None:
+            pairs.append((other, flag))
+    return pairs
+
+
+def judge(
+    claim: Claim, site: Site, previous: Previous | None, limits: Thresholds, following: Previous | None = None
+) -> Judgement:
+    """The verdict of a check-in and its flags (repeated coordinates are checked against stored ones separately).
+
+    ``previous`` and ``following`` are the person's located check-ins just before and just after this one
+    by fix time: a check-in that arrives late is judged against both sides.
+    """
     verdict, distance = _verdict(claim, site, limits)
     judgement = Judgement(verdict=verdict, distance_m=distance)
-    speed = _speed_flag(claim, previous, limits)
-    if speed:
-        judgement.flags.append(speed)
+    for other, which in ((previous, "previous"), (following, "next")):
+        speed = _speed_flag(claim, other, limits, which)
+        if speed:
+            judgement.flags.append(speed)
     if claim.fix_at is not None:
         age = (claim.device_at - claim.fix_at).total_seconds()
         if age > limits.stale_fix_s:
