@@ -180,8 +180,37 @@ function timelineLabel(item: LocalTimelineItem): string {
   return item.title || item.kind;
 }
 
+type Told = { label: string; detail: string; actor: string };
+
+/** Money to the cent in the reader's format ("CN¥880.00", "¥880.00"). */
+function cents(n: number): string {
+  return new Intl.NumberFormat(document.documentElement.lang || 'en', { style: 'currency', currency: 'CNY', minimumFractionDigits: 2 }).format(n / 100);
+}
+
+/** A quote's or opportunity's row from the parts the server sends as data, in the reader's words. */
+function told(item: LocalTimelineItem, data: Record<string, unknown> | undefined): Told | null {
+  if (!data) return null;
+  const amount = typeof data.amountCents === 'number' ? cents(data.amountCents) : '';
+  const state = typeof data.state === 'string' ? data.state : '';
+  if (item.kind === 'quote' && typeof data.label === 'string') {
+    const name = typeof data.name === 'string' && data.name ? data.name : '';
+    const stateKey = `tl.quoteState.${state}`;
+    const decided = ['approved', 'rejected', 'returned'].includes(state);
+    return {
+      label: name ? t('tl.quoteNamed', { label: data.label, name }) : t('tl.quote', { title: data.label }),
+      detail: [hasKey(stateKey) ? t(stateKey) : state, amount].filter(Boolean).join(' · '),
+      actor: item.actor ? (decided ? t('tl.decidedBy', { name: item.actor }) : t('tl.by', { name: item.actor })) : '',
+    };
+  }
+  if (item.kind === 'opportunity' && typeof data.name === 'string') {
+    return { label: t('tl.opportunity', { title: data.name }), detail: amount, actor: item.actor ? t('tl.by', { name: item.actor }) : '' };
+  }
+  return null;
+}
+
 function timeline(d: Account360): HTMLElement {
   const items = buildTimeline(d.notes, d.holdings, d.extras);
+  const data = new Map((d.extras?.timeline ?? []).map((e) => [`${e.kind}|${e.at}`, e.data]));
   return section(
     'acct-timeline',
     t('acct.timeline'),
@@ -189,16 +218,19 @@ function timeline(d: Account360): HTMLElement {
       ? h(
           'ol',
           { class: 'timeline' },
-          items.map((item) =>
-            h(
+          items.map((item) => {
+            const words = told(item, data.get(`${item.kind}|${item.at}`) as Record<string, unknown> | undefined);
+            const detail = words ? words.detail : item.detail;
+            const actor = words ? words.actor : item.actor ? t('tl.by', { name: item.actor }) : '';
+            return h(
               'li',
               { class: item.pending ? 'tl-item tl-pending' : 'tl-item', testid: 'timeline-item', 'data-kind': item.kind },
-              h('div', { class: 'tl-head' }, h('strong', null, timelineLabel(item)), h('time', { datetime: item.at }, item.kind.startsWith('contract.') ? formatDate(item.at.slice(0, 10)) : formatDateTime(item.at))),
-              item.detail ? h('p', { class: item.kind === 'note' ? 'tl-note' : 'muted' }, item.detail) : null,
-              item.actor ? h('div', { class: 'muted' }, t('tl.by', { name: item.actor })) : null,
+              h('div', { class: 'tl-head' }, h('strong', null, words ? words.label : timelineLabel(item)), h('time', { datetime: item.at }, item.kind.startsWith('contract.') ? formatDate(item.at.slice(0, 10)) : formatDateTime(item.at))),
+              detail ? h('p', { class: item.kind === 'note' ? 'tl-note' : 'muted', testid: 'timeline-detail' }, detail) : null,
+              actor ? h('div', { class: 'muted', testid: 'timeline-actor' }, actor) : null,
               item.pending ? pendingBadge('timeline-pending') : null,
-            ),
-          ),
+            );
+          }),
         )
       : h('p', { class: 'muted' }, t('acct.noTimeline')),
   );
