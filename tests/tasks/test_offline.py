@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from fieldcrm.lib.db import read_transaction
+from fieldcrm.lib.db import count_queries, read_transaction
 from fieldcrm.sync.tables import ChangeCounter
 from fieldcrm.tasks import feed
 from fieldcrm.tasks.schemas import TaskComplete, TaskCreate, TaskPatch
@@ -124,8 +124,10 @@ async def test_feed_snapshot_and_changes_with_a_reassignment_as_a_delete(org: Or
     await merge_task(actor=manager, task_id=moved.id, data=TaskPatch(assignee_id=rep_a2.id, title="换人跟进 2"))
     await delete_task(actor=rep_a, task_id=gone.id)
     fresh = await create_task(actor=rep_a, data=TaskCreate(title="新的", due_date=TODAY))
-    async with read_transaction():
-        upserts, deletes = await feed.changes_since(actor=rep_a, since=since)
+    with count_queries() as statements:
+        async with read_transaction():
+            upserts, deletes = await feed.changes_since(actor=rep_a, since=since)
+    assert len([s for s in statements if "tasks" in s]) == 2  # the changed rows, the ones that left
     assert [t.title for t in upserts] == ["新的"]
     assert sorted(deletes) == sorted([moved.id, gone.id])
     # The manager sees both reps: the move is an update there, not a delete.

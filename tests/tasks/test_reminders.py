@@ -66,6 +66,10 @@ async def test_a_reminder_goes_out_once_and_reaches_the_phone(client: httpx.Asyn
     )
     assert (body["url"], body["subjectId"]) == (f"#/tasks/{task.id}", str(task.id))
     assert (await push.deliverer.run_once()).pushes == 0
+    # The same time sent again from a phone in Shanghai's zone is no change: no second reminder.
+    same = (NOW + 30 * MINUTE).astimezone(ZoneInfo("Asia/Shanghai"))
+    await merge_task(actor=rep, task_id=task.id, data=TaskPatch(remind_at=same, title="Call Mr Zhang"))
+    assert await send_due_reminders(now=NOW + 32 * MINUTE) == 0
 
     # Moving the reminder later re-arms it; it goes out once more at its new time.
     await merge_task(actor=rep, task_id=task.id, data=TaskPatch(remind_at=NOW + 90 * MINUTE))

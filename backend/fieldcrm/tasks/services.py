@@ -412,8 +412,13 @@ async def create_task(
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime.date | uuid.UUID):
-        return value.isoformat() if isinstance(value, datetime.date) else str(value)
+    """A value as compared and reported: the same instant in another zone, or a UUID as text, is no change."""
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
     return value
 
 
