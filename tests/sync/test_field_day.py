@@ -432,3 +432,32 @@ async def test_a_prospects_pin_from_the_phone_becomes_a_location_proposal(client
     )
     assert r.status_code == 200, r.text
     assert (await client.get(f"/api/accounts/{prospect}", headers=org.rep_a.headers)).json()["latitude"] == 36.6512
+
+
+async def test_an_approval_step_decided_resends_its_quote_with_the_history(client: httpx.AsyncClient, org: Org) -> None:
+    account = await make_account(org, "rep_a")
+    item = await product(client, org, price=100_000)
+    draft = await quote(client, org.rep_a, account, [{"productId": item, "quantity": 1, "discountBp": 2500}])
+    r = await client.post(
+        f"/api/quotes/{draft['id']}/transitions", json={"action": "submit"}, headers=org.rep_a.headers
+    )
+    assert r.status_code == 200, r.text
+    device = uuid.uuid4()
+    first = await pull(client, org.rep_a, device)
+    [synced] = first["quotes"]
+    assert [s["status"] for s in synced["approvals"][0]["steps"]] == ["pending"]
+    inbox = (await client.get("/api/approvals", headers=org.manager_a.headers)).json()["items"]
+    [step] = [i for i in inbox if i["subjectId"] == draft["id"]]
+    r = await client.post(
+        f"/api/approvals/{step['stepId']}/decision",
+        json={"decision": "approve", "comment": "同意"},
+        headers={**org.manager_a.headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 200, r.text
+    # The quote itself did not change (still submitted, waiting for the director): its approval history did.
+    later = await pull(client, org.rep_a, device, first["cursor"])
+    [again] = later["quotes"]
+    assert again["state"] == "submitted"
+    steps = again["approvals"][0]["steps"]
+    assert steps[0]["status"] == "approved" and steps[0]["decisions"][0]["comment"] == "同意"
+    assert steps[-1]["status"] == "pending" and len(steps) == 2
