@@ -17,7 +17,7 @@ class IntegrationSettings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_lease_s: int = 60  # a claimed delivery another worker may take over after this
     webhook_timeout_s: int = 10
     webhook_batch: int = 200
-    webhook_concurrency: int = 50
+    webhook_concurrency: int = 16
     # Tests and benchmarks only: deliver to http://127.0.0.1 (a receiver on this machine). Never in production.
     webhook_allow_loopback_http: bool = False
 
