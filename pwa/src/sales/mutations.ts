@@ -36,8 +36,12 @@ export interface SalesMutationArgs {
   'quote.update': { id: string; baseVersion: number; changes: QuoteChanges };
   /** A decision made offline, on the subject version the decider saw (the server refuses it on any other). */
   'approval.decide': { stepId: string; decision: DecisionKind; subjectVersion: number; comment: string; idempotencyKey?: string };
-  /** Submit a draft for approval once the server has it (queued after its quote.create / quote.update; applied against the quote's state then). */
-  'quote.submit': { id: string; baseVersion: number; comment: string };
+  /**
+   * Submit a draft for approval (queued after its quote.create / quote.update; applied against the
+   * quote's state then). `baseVersion`: the server version submitted; null when this device's own
+   * edits are queued ahead of it (the server then checks the state only).
+   */
+  'quote.submit': { id: string; baseVersion: number | null; comment: string };
   /** A new case on an account (the server starts its work order when it arrives). */
   'case.create': { id: string; accountId: string; type: CaseType; priority: CasePriority; title: string; description: string };
 }

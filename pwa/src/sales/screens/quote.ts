@@ -406,8 +406,13 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
   });
 
   const queueSubmit = async () => {
+    // The version submitted: the server's copy as seen here. With this device's own draft or edits
+    // still queued ahead of it the server's version will have moved by them, so none is sent and
+    // the server checks the state alone (a quote returned or submitted meanwhile is refused).
     const current = await app.db.get('quotes', id);
-    await app.save({ name: 'quote.submit', args: { id, baseVersion: current ? (current._base ?? current).version : 0, comment: '' } });
+    const edits = await waiting(app.db, `quotes:${id}`);
+    const baseVersion = current && !edits ? current.version : null;
+    await app.save({ name: 'quote.submit', args: { id, baseVersion, comment: '' } });
     row = await app.db.get('quotes', id);
   };
 
