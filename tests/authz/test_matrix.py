@@ -597,7 +597,16 @@ BODIES: dict[str, Body] = {
 
 # ---------------------------------------------------------------- field work: visits, plans, proposals
 
-_PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+def _png() -> bytes:
+    """A real 8x8 PNG: photos are decoded and re-encoded, so a header alone is refused."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+_PNG = _png()
 
 
 async def _actor_of(ctx: Ctx, owner: str) -> Actor:

@@ -14,6 +14,7 @@ from fieldcrm.accounts.schemas import Account
 from fieldcrm.lib.pagination import PageParams
 from fieldcrm.org.schemas import Actor
 from fieldcrm.visits import services
+from fieldcrm.visits.photos import MEDIA_HEADERS, photo_name
 from fieldcrm.visits.schemas import (
     CheckinCreate,
     CheckoutCreate,
@@ -115,7 +116,8 @@ class VisitController(Controller):
     async def get_photo(self, actor: Actor, visit_id: uuid.UUID) -> File:
         """The visit's photo."""
         path, kind = await services.photo(actor=actor, visit_id=visit_id)
-        return File(path, media_type=kind, content_disposition_type="inline")
+        name = photo_name(visit_id, kind)
+        return File(path, media_type=kind, filename=name, content_disposition_type="inline", headers=MEDIA_HEADERS)
 
     @post("/{visit_id:uuid}/review", status_code=200)
     async def review(self, actor: Actor, visit_id: uuid.UUID, data: ReviewDecision) -> Visit:

@@ -32,7 +32,7 @@ from fieldcrm.org.schemas import Actor
 from fieldcrm.org.tables import User
 from fieldcrm.settings import get_settings
 from fieldcrm.tasks import services as tasks
-from fieldcrm.visits import routing
+from fieldcrm.visits import photos, routing
 from fieldcrm.visits.schemas import (
     CheckinCreate,
     CheckoutCreate,
@@ -554,7 +554,7 @@ def _media_path(sha256: str) -> Path:
 
 
 async def put_photo(*, actor: Actor, visit_id: uuid.UUID, content: bytes, content_type: str) -> Visit:
-    """Attach a JPEG or PNG (5 MB at most), stored outside the database by its SHA-256."""
+    """Attach a JPEG or PNG (5 MB at most), re-encoded without metadata, stored outside the database by its SHA-256."""
     scope.require(actor, "visits.checkin")
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind not in _PHOTO_TYPES:
@@ -566,6 +566,7 @@ async def put_photo(*, actor: Actor, visit_id: uuid.UUID, content: bytes, conten
     if not content.startswith(_PHOTO_TYPES[kind]):
         msg = f"the file is not a {kind.removeprefix('image/').upper()} image"
         raise InvalidInput(msg, field="body")
+    content = await photos.reencode(content, kind)  # only the pixels are kept: no trailing bytes, no EXIF
     digest = hashlib.sha256(content).hexdigest()
     path = _media_path(digest)
     async with write_transaction():
