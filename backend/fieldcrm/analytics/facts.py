@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fieldcrm.analytics.periods import Period, utc_midnight
-from fieldcrm.lib.db import FieldcrmSQLiteEngine, as_date, as_uuid, engine
+from fieldcrm.lib.db import FieldcrmSQLiteEngine, as_uuid, engine
 from fieldcrm.org import scope
 from fieldcrm.org.schemas import Actor
 from fieldcrm.settings import get_settings
@@ -91,6 +91,11 @@ class Filter:
     actor: Actor
     subject: Actor | None = None  # None: everything the caller sees
 
+    @property
+    def everything(self) -> bool:
+        """Whether no condition applies (HQ asking for HQ's figures)."""
+        return self.subject is None and scope.sees_everything(self.actor)
+
     def on(self, column: str) -> tuple[str, list[Any]]:
         """SQL limiting ``column`` (a users.id) to the caller's scope and the subject."""
         sql, args = scope.owner_sql(self.actor, column)
@@ -137,6 +142,10 @@ def _day_bounds(periods: Sequence[Period]) -> list[tuple[Any, Any]]:
 
 def _time_bounds(periods: Sequence[Period]) -> list[tuple[Any, Any]]:
     return [p.utc_bounds() for p in periods]
+
+
+def _time_param() -> str:
+    return "{}" if isinstance(engine(), FieldcrmSQLiteEngine) else "CAST({} AS TIMESTAMPTZ)"
 
 
 def _date_param() -> str:
@@ -209,6 +218,11 @@ class Collector:
         scoped, s_args = self.flt.on("a.owner")
         p = _date_param()
         tier_case = f"(CASE COALESCE(a.tier, 'C') WHEN 'A' THEN {p} WHEN 'B' THEN {p} ELSE {p} END)"
+        # The visits of the accounts in reach only (all of them for HQ: no condition then).
+        inner, i_args = "", list[Any]()
+        if not self.flt.everything:
+            inner_sql, i_args = self.flt.on("a2.owner")
+            inner = f"AND v.account IN (SELECT a2.id FROM accounts a2 WHERE {inner_sql})"
         for index, period in enumerate(self.periods):
             day = min(period.end, today)
             cutoffs = [day - datetime.timedelta(days=targets[t]) for t in TIERS]
@@ -220,19 +234,18 @@ class Collector:
                 )
                 rows = await self._run(sql, [*cutoffs, *s_args])
             else:
+                # Each account's last counted visit in the widest interval before the day, then one pass over
+                # the accounts: the visits are read from an index, the accounts once each.
+                widest = day - datetime.timedelta(days=max(targets.values()))
                 sql = (
                     f"SELECT a.owner AS k, {index} AS b, COALESCE(a.tier, 'C') AS tier, COUNT(*) AS n, "
-                    "0 AS covered FROM accounts a "
+                    f"SUM(CASE WHEN l.last >= {tier_case} THEN 1 ELSE 0 END) AS covered FROM accounts a "
+                    "LEFT JOIN (SELECT v.account AS account, MAX(v.checked_in_on) AS last FROM visits v "
+                    "WHERE v.checked_in_on >= {} AND v.checked_in_on <= {} AND v.counts_for_coverage = {} "
+                    f"{inner} GROUP BY v.account) l ON l.account = a.id "
                     f"WHERE a.deleted_at IS NULL AND {scoped} GROUP BY 1, 2, 3"
                 )
-                rows = await self._run(sql, s_args)
-                sql = (
-                    f"SELECT a.owner AS k, {index} AS b, COALESCE(a.tier, 'C') AS tier, 0 AS n, "
-                    "COUNT(DISTINCT v.account) AS covered FROM visits v JOIN accounts a ON a.id = v.account "
-                    f"WHERE v.counts_for_coverage = {{}} AND v.checked_in_on <= {{}} "
-                    f"AND v.checked_in_on >= {tier_case} AND a.deleted_at IS NULL AND {scoped} GROUP BY 1, 2, 3"
-                )
-                rows += await self._run(sql, [True, day, *cutoffs, *s_args])
+                rows = await self._run(sql, [*cutoffs, widest, day, True, *i_args, *s_args])
             for r in rows:
                 if (f := self._file(r)) is not None:
                     f.accounts_by_tier[r["tier"]] += _int(r["n"])
@@ -331,21 +344,23 @@ class Collector:
         key = self._key("t.assignee", "t.account")
         scoped, s_args = self.flt.on("t.assignee")
         case, c_args, where, w_args = _ranges("t.due_date", _day_bounds(self.periods))
-        base = f"FROM tasks t WHERE t.deleted_at IS NULL AND t.state <> 'skipped' AND {where} AND {scoped}"
-        sql = f"SELECT {key} AS k, {case} AS b, COUNT(*) AS n {base} GROUP BY 1, 2"
-        for r in await self._run(sql, [*c_args, *w_args, *s_args]):
+        # On time compares each task with its own local midnight: a table of (day, the UTC end of that day)
+        # for every day of the periods, joined on the due day.
+        days = sorted({p.start + datetime.timedelta(days=n) for p in self.periods for n in range(p.days)})
+        day_p, time_p = _date_param(), _time_param()
+        ends = ", ".join(f"({day_p}, {time_p})" for _ in days)
+        e_args = [v for d in days for v in (d, utc_midnight(d + datetime.timedelta(days=1)))]
+        sql = (
+            f"WITH ends(day, until) AS (VALUES {ends}) "
+            f"SELECT {key} AS k, {case} AS b, COUNT(*) AS n, "
+            "SUM(CASE WHEN t.state = 'done' AND t.completed_at < e.until THEN 1 ELSE 0 END) AS on_time "
+            "FROM tasks t JOIN ends e ON e.day = t.due_date "
+            f"WHERE t.deleted_at IS NULL AND t.state <> 'skipped' AND {where} AND {scoped} GROUP BY 1, 2"
+        )
+        for r in await self._run(sql, [*e_args, *c_args, *w_args, *s_args]):
             if (f := self._file(r)) is not None:
                 f.tasks_due += _int(r["n"])
-        # On time is a comparison with each task's own local midnight: done rows are read and judged here.
-        sql = (
-            f"SELECT {key} AS k, {case} AS b, t.due_date AS due, t.completed_at AS done "
-            f"{base} AND t.state = 'done' AND t.completed_at IS NOT NULL"
-        )
-        for r in await self._run(sql, [*c_args, *w_args, *s_args]):
-            if (f := self._file(r)) is not None and moment(r["done"]) < utc_midnight(
-                as_date(r["due"]) + datetime.timedelta(days=1)
-            ):
-                f.tasks_on_time += 1
+                f.tasks_on_time += _int(r["on_time"])
 
 
 def percentile(values: Sequence[float], share: float) -> int | None:
