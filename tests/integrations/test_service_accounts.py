@@ -83,3 +83,14 @@ async def test_names_are_unique(client, org):
         "/api/integrations/service-accounts", json={"name": "BOSS", "scopes": []}, headers=org.hq.headers
     )
     assert r.status_code == 409 and r.json()["field"] == "name"
+
+
+async def test_session_doors_answer_a_service_account_plainly(client, org):
+    sa = await make_service_account(client, org.hq.headers, "BOSS", ["accounts:read"])
+    r = await client.get("/api/me", headers=sa["headers"])
+    assert r.status_code in {403, 404}, r.text
+    r = await client.post("/api/auth/logout", headers=sa["headers"])
+    assert r.status_code in {204, 403}, r.text
+    assert (await client.get("/api/accounts", headers=sa["headers"])).status_code == 200  # the token still works
+    r = await client.get("/api/users", headers=sa["headers"])
+    assert r.status_code == 403

@@ -160,3 +160,14 @@ async def test_the_secret_never_comes_back(client, org, receiver):
     assert "s3cret" not in r.text
     r = await client.get("/api/webhooks", headers=org.hq.headers)
     assert r.json()["total"] == 1 and "s3cret" not in r.text
+
+
+def test_a_delivery_goes_to_the_address_that_was_checked():
+    # The name is not resolved again to connect (DNS rebinding); TLS still checks the certificate of the name.
+    url, host, extensions = delivery.pinned("https://boss.example.com:8443/in?x=1", "93.184.216.34")
+    assert (url, host, extensions) == (
+        "https://93.184.216.34:8443/in?x=1",
+        "boss.example.com:8443",
+        {"sni_hostname": "boss.example.com"},
+    )
+    assert delivery.pinned("https://boss.example.com/in", "2001:db8::1")[0] == "https://[2001:db8::1]/in"

@@ -7,7 +7,7 @@ sends them again, so a receiver may see a delivery twice and de-duplicates by it
 
 Each POST carries ``X-Fieldcrm-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>``.
 Redirects are not followed (a 3xx is a failure), and the host is resolved before every try: an internal
-address dead-letters the delivery at once.
+address dead-letters the delivery at once; otherwise the request goes to the address just checked.
 """
 
 import asyncio
@@ -18,6 +18,7 @@ import hmac
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -41,6 +42,22 @@ def backoff(attempts: int, settings: IntegrationSettings) -> datetime.timedelta:
     """How long to wait after the ``attempts``-th failure."""
     seconds = min(settings.webhook_backoff_s * 2 ** max(0, attempts - 1), settings.webhook_backoff_max_s)
     return datetime.timedelta(seconds=seconds)
+
+
+def pinned(url: str, address: str) -> tuple[str, str, dict[str, Any]]:
+    """The URL aimed at the address just checked, the Host header, and the TLS name to verify.
+
+    Connecting to the checked address (not resolving the name again) means a DNS answer that changes
+    after the check (rebinding) cannot send the request to an internal address; TLS still verifies
+    the certificate against the original host name.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    host_header = f"{host}:{parts.port}" if parts.port else host
+    extensions: dict[str, Any] = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), host_header, extensions
 
 
 @dataclasses.dataclass
@@ -117,14 +134,16 @@ async def _send(client: httpx.AsyncClient, item: _Claimed, now: datetime.datetim
         return int((time.perf_counter() - started) * 1000)
 
     try:
-        await resolve_public(item.url)
+        addresses = await resolve_public(item.url)
     except UnsafeAddress as exc:
         return _Outcome(item, None, f"refused: {exc}", took(), unsafe=True)
     except Exception as exc:  # a URL that no longer passes the rules: not deliverable
         return _Outcome(item, None, f"refused: {exc}", took(), unsafe=True)
+    url, host_header, extensions = pinned(item.url, addresses[0])
     body = item.body.encode()
     timestamp = int(now.timestamp())
     headers = {
+        "Host": host_header,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         SIGNATURE_HEADER: sign(item.secret, timestamp, body),
@@ -132,7 +151,7 @@ async def _send(client: httpx.AsyncClient, item: _Claimed, now: datetime.datetim
         "X-Fieldcrm-Delivery": item.event_id,
     }
     try:
-        response = await client.post(item.url, content=body, headers=headers)
+        response = await client.post(url, content=body, headers=headers, extensions=extensions)
     except httpx.HTTPError as exc:
         return _Outcome(item, None, f"{type(exc).__name__}: {exc}"[:500], took())
     error = ""
