@@ -7,8 +7,9 @@ Seeds, per scale step, one rep with 300 accounts and a year of work (1,500 visit
 revenue) — at 3x everything three times — plus 20 other reps with as much each, so the rep's scope
 is a slice of the data. Rows go in with plain inserts (the triggers stamp their sync versions as for
 any writer). Then, in-process through the ASGI app, it measures the rep's full pull (every page,
-a new client id each run), its bytes on the wire uncompressed, gzip and brotli, and an incremental
-pull after one change (an account's notes edited). Prints medians. Budget (docs/sync.md): full pull
+a new client id each run), its bytes on the wire uncompressed, gzip and brotli, an incremental
+pull after one change (an account's notes edited), and ``GET /api/me`` as the floor under any
+request in the same conditions. Prints medians. Budget (docs/sync.md): full pull
 under 1.5 MB on the wire and 500 ms; incremental pull under 20 ms.
 """
 
@@ -259,6 +260,12 @@ async def measure(scale: int, runs: int) -> dict[str, object]:
             assert body["reset"] is False, body
             assert len(body["accounts"]) == 1, body
             cursor = body["cursor"]
+        # The floor under any request in the same conditions (session lookup, routing, encoding): GET /api/me.
+        floor = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            r = await client.get("/api/me", headers=headers)
+            floor.append((time.perf_counter() - started) * 1000)
     await close_engine()
     return {
         "scale": scale,
@@ -267,6 +274,7 @@ async def measure(scale: int, runs: int) -> dict[str, object]:
         "rows": {k: v for k, v in counts.items() if k != "revenue"} | {"revenue": counts.get("revenue", 0)},
         "incremental_pull_ms_p50": round(statistics.median(deltas), 1),
         "incremental_pull_ms_max": round(max(deltas), 1),
+        "get_me_ms_p50": round(statistics.median(floor), 1),
     }
 
 
