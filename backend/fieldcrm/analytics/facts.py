@@ -91,11 +91,6 @@ class Filter:
     actor: Actor
     subject: Actor | None = None  # None: everything the caller sees
 
-    @property
-    def everything(self) -> bool:
-        """Whether no condition applies (HQ asking for HQ's figures)."""
-        return self.subject is None and scope.sees_everything(self.actor)
-
     def on(self, column: str) -> tuple[str, list[Any]]:
         """SQL limiting ``column`` (a users.id) to the caller's scope and the subject."""
         sql, args = scope.owner_sql(self.actor, column)
@@ -218,11 +213,6 @@ class Collector:
         scoped, s_args = self.flt.on("a.owner")
         p = _date_param()
         tier_case = f"(CASE COALESCE(a.tier, 'C') WHEN 'A' THEN {p} WHEN 'B' THEN {p} ELSE {p} END)"
-        # The visits of the accounts in reach only (all of them for HQ: no condition then).
-        inner, i_args = "", list[Any]()
-        if not self.flt.everything:
-            inner_sql, i_args = self.flt.on("a2.owner")
-            inner = f"AND v.account IN (SELECT a2.id FROM accounts a2 WHERE {inner_sql})"
         for index, period in enumerate(self.periods):
             day = min(period.end, today)
             cutoffs = [day - datetime.timedelta(days=targets[t]) for t in TIERS]
@@ -234,18 +224,17 @@ class Collector:
                 )
                 rows = await self._run(sql, [*cutoffs, *s_args])
             else:
-                # Each account's last counted visit in the widest interval before the day, then one pass over
-                # the accounts: the visits are read from an index, the accounts once each.
-                widest = day - datetime.timedelta(days=max(targets.values()))
+                # Each account's last counted visit on or before the day: one index seek per account in reach.
+                last = (
+                    "(SELECT MAX(v.checked_in_on) FROM visits v WHERE v.account = a.id "
+                    "AND v.counts_for_coverage = {} AND v.checked_in_on <= {})"
+                )
                 sql = (
                     f"SELECT a.owner AS k, {index} AS b, COALESCE(a.tier, 'C') AS tier, COUNT(*) AS n, "
-                    f"SUM(CASE WHEN l.last >= {tier_case} THEN 1 ELSE 0 END) AS covered FROM accounts a "
-                    "LEFT JOIN (SELECT v.account AS account, MAX(v.checked_in_on) AS last FROM visits v "
-                    "WHERE v.checked_in_on >= {} AND v.checked_in_on <= {} AND v.counts_for_coverage = {} "
-                    f"{inner} GROUP BY v.account) l ON l.account = a.id "
+                    f"SUM(CASE WHEN {last} >= {tier_case} THEN 1 ELSE 0 END) AS covered FROM accounts a "
                     f"WHERE a.deleted_at IS NULL AND {scoped} GROUP BY 1, 2, 3"
                 )
-                rows = await self._run(sql, [*cutoffs, widest, day, True, *i_args, *s_args])
+                rows = await self._run(sql, [True, day, *cutoffs, *s_args])
             for r in rows:
                 if (f := self._file(r)) is not None:
                     f.accounts_by_tier[r["tier"]] += _int(r["n"])
