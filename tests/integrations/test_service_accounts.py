@@ -85,12 +85,19 @@ async def test_names_are_unique(client, org):
     assert r.status_code == 409 and r.json()["field"] == "name"
 
 
-async def test_session_doors_answer_a_service_account_plainly(client, org):
-    sa = await make_service_account(client, org.hq.headers, "BOSS", ["accounts:read"])
-    r = await client.get("/api/me", headers=sa["headers"])
-    assert r.status_code in {403, 404}, r.text
-    r = await client.post("/api/auth/logout", headers=sa["headers"])
-    assert r.status_code in {204, 403}, r.text
+async def test_the_doors_for_people_are_closed_to_a_service_account(client, org):
+    sa = await make_service_account(client, org.hq.headers, "BOSS", ["accounts:read", "accounts:write"])
+    device = {"clientId": "5f0c8a4e-8d55-4a43-9d6b-1f3f2a9a0c11"}
+    for method, path, body in (
+        ("GET", "/api/me", None),
+        ("POST", "/api/auth/logout", None),
+        ("POST", "/api/sync/push", {**device, "mutations": []}),
+        ("POST", "/api/sync/pull", device),
+        ("GET", "/api/push/subscriptions", None),
+        ("GET", "/api/calendar/feed", None),
+    ):
+        r = await client.request(method, path, json=body, headers=sa["headers"])
+        assert r.status_code == 403, (path, r.text)
+        assert r.json()["code"] == "people_only"
     assert (await client.get("/api/accounts", headers=sa["headers"])).status_code == 200  # the token still works
-    r = await client.get("/api/users", headers=sa["headers"])
-    assert r.status_code == 403
+    assert (await client.get("/api/users", headers=sa["headers"])).status_code == 403  # no scope reads people

@@ -20,6 +20,8 @@ SESSION_COOKIE = "fieldcrm_session"
 CSRF_COOKIE = "fieldcrm_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Doors that only make sense for a person (a session, a device, a calendar): never a service account's.
+PEOPLE_ONLY = ("/api/auth/", "/api/me", "/api/sync/", "/api/push/", "/api/calendar")
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -43,6 +45,9 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
             if service is None:
                 msg = "this service-account token is unknown, revoked, or its account is disabled"
                 raise NotAuthenticated(msg)
+            if connection.scope.get("path", "").startswith(PEOPLE_ONLY):
+                msg = "a service account cannot use this: sessions, devices and offline sync are for people"
+                raise Forbidden(msg, extra={"code": "people_only"})
             return AuthenticationResult(user=service, auth=token)
         via_cookie = token is None
         if token is None:
