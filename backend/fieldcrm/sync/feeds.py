@@ -165,9 +165,9 @@ ACCOUNT_TABLES = ("accounts", "contacts", "holdings", "account_notes", "revenue"
 async def newest_versions(tables: Sequence[str] = ()) -> dict[str, int]:
     """Each table's highest sync_version, in one statement (each is one step down its index).
 
-    The tables are the sources' and ``ACCOUNT_TABLES``, this module's constants, never input.
+    By default every synced table (the sources' and ``ACCOUNT_TABLES``): this module's constants, never input.
     """
-    tables = sorted(tables or {source.table for source in SOURCES})
+    tables = sorted(tables or {*ACCOUNT_TABLES, *(source.table for source in SOURCES)})
     columns = ", ".join(f"(SELECT MAX(sync_version) FROM {t}) AS {t}" for t in tables)  # noqa: S608
     [row] = await ChangeCounter.raw(f"SELECT {columns}")
     return {t: int(row[t] or 0) for t in tables}
@@ -186,12 +186,21 @@ async def snapshot(actor: Actor, windows: Windows) -> dict[str, list[Any]]:
 
 
 async def changes(
-    actor: Actor, since: int, moved: Sequence[uuid.UUID], old: Windows | None, windows: Windows
+    actor: Actor,
+    since: int,
+    moved: Sequence[uuid.UUID],
+    old: Windows | None,
+    windows: Windows,
+    *,
+    newest: dict[str, int] | None = None,
 ) -> tuple[dict[str, list[Any]], dict[str, list[uuid.UUID]]]:
-    """Every kind's upserts and deletes since a version: changed rows, moved accounts' rows, the windows' shift."""
+    """Every kind's upserts and deletes since a version: changed rows, moved accounts' rows, the windows' shift.
+
+    ``newest`` (from ``newest_versions``, read in the same snapshot) spares asking kinds with nothing newer.
+    """
     upserts: dict[str, list[Any]] = {}
     deletes: dict[str, list[uuid.UUID]] = {}
-    newest = await newest_versions()
+    newest = newest if newest is not None else await newest_versions()
     for source in SOURCES:
         parts = [await source.changes_since(actor, since, windows)] if newest[source.table] > since else []
         if moved and source.follow is not None:

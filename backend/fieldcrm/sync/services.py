@@ -486,17 +486,18 @@ async def pull(*, actor: Actor, data: PullRequest) -> PullResponse:
         oldest = int(horizon["version"]) if horizon else 0
         if kind == "delta" and (since < oldest or since > version):
             kind, after = "start", None  # tombstones purged (or a cursor from another database): start over
-        if kind == "delta" and await _too_many_changes(actor, since):
+        newest = await feeds.newest_versions() if kind == "delta" else {}
+        accounts_changed = any(newest.get(t, 0) > since for t in feeds.ACCOUNT_TABLES)
+        if kind == "delta" and accounts_changed and await _too_many_changes(actor, since):
             kind, after = "start", None
         if kind == "delta":
             moved = await _moved_since(actor, since)
-            newest = await feeds.newest_versions(feeds.ACCOUNT_TABLES)
-            if moved or max(newest.values()) > since:
+            if moved or accounts_changed:
                 result = await feed.changes_since(actor=actor, since=since, moved=moved, window_start=window_start)
             else:  # nothing of the accounts changed anywhere: no need to look in scope
                 result = feed.Feed(**{f: [] for f in feed.Feed.__struct_fields__})
             old = feeds.Windows.on(day) if day is not None else None
-            kinds, gone = await feeds.changes(actor, since, moved, old, windows)
+            kinds, gone = await feeds.changes(actor, since, moved, old, windows, newest=newest)
             cursor = f"d:{version}:{today:%Y%m%d}:{fingerprint}"
             return _response(result, cursor=cursor, reset=False, more=False, kinds=kinds, gone=gone)
         snapshot_version = version if kind == "start" else since
