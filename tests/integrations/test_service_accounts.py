@@ -101,3 +101,12 @@ async def test_the_doors_for_people_are_closed_to_a_service_account(client, org)
         assert r.json()["code"] == "people_only"
     assert (await client.get("/api/accounts", headers=sa["headers"])).status_code == 200  # the token still works
     assert (await client.get("/api/users", headers=sa["headers"])).status_code == 403  # no scope reads people
+
+
+async def test_every_call_is_audited_under_the_service_accounts_name(client, org):
+    sa = await make_service_account(client, org.hq.headers, "BOSS", ["accounts:read"])
+    assert (await client.get("/api/accounts", headers=sa["headers"])).status_code == 200
+    assert (await client.get("/api/bills", headers=sa["headers"])).status_code == 403
+    calls = await AuditEntry.select().where(AuditEntry.action == "call").order_by(AuditEntry.at)
+    assert [(c["actor_name"], c["actor"]) for c in calls] == [("BOSS (service account)", None)] * 2
+    assert "GET /api/accounts" in str(calls[0]["changes"]) and "GET /api/bills" in str(calls[1]["changes"])

@@ -217,3 +217,14 @@ async def authenticate(token: str, *, now: datetime.datetime | None = None) -> A
         token_id=as_uuid(row["token_id"]),
         scopes=frozenset(_scopes(row["scopes"])),
     )
+
+
+async def record_call(actor: Actor, *, method: str, path: str) -> None:
+    """Every call of a service account goes into the audit trail under its name (its changes also do, as usual)."""
+    await audit.record(
+        actor=actor,
+        entity="service_account",
+        entity_id=actor.id,
+        action="call",
+        changes={"call": [None, f"{method} {path}"[:300]]},
+    )

@@ -48,6 +48,9 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
             if connection.scope.get("path", "").startswith(PEOPLE_ONLY):
                 msg = "a service account cannot use this: sessions, devices and offline sync are for people"
                 raise Forbidden(msg, extra={"code": "people_only"})
+            await service_accounts.record_call(
+                service, method=str(connection.scope.get("method", "GET")), path=connection.scope.get("path", "")
+            )
             return AuthenticationResult(user=service, auth=token)
         via_cookie = token is None
         if token is None:
