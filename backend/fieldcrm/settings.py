@@ -74,6 +74,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     push_concurrency: int = 200
     # GET /metrics answers only with "Authorization: Bearer <this>"; empty: the endpoint does not exist.
     metrics_token: str = ""
+    # `fieldcrm worker` touches this file after each turn of its loop (a container health check reads its age).
+    worker_heartbeat: str = ""
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,6 +7,7 @@ workers run it at once. SIGTERM or SIGINT stops the loop after the job in progre
 import asyncio
 import contextlib
 import logging
+import pathlib
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from fieldcrm.notifications.delivery import deliver_due
 from fieldcrm.notifications.digest import queue_daily_digests
 from fieldcrm.org.services import purge_expired_sessions
 from fieldcrm.sales.quotes import expire_due
+from fieldcrm.settings import get_settings
 from fieldcrm.tasks.reminders import send_due_reminders
 from fieldcrm.workflow.services import purge_idempotency_keys, sla_scan
 
@@ -105,6 +107,14 @@ def _did_something(result: object) -> bool:
     return True
 
 
+def _heartbeat() -> None:
+    """Touch FIELDCRM_WORKER_HEARTBEAT after each turn: a container health check reads its age."""
+    path = get_settings().worker_heartbeat
+    if path:
+        with contextlib.suppress(OSError):
+            pathlib.Path(path).touch()
+
+
 async def run_jobs(jobs: list[Job], stop: asyncio.Event, *, once: bool = False) -> None:
     """The loop: each job at its interval until ``stop`` is set (or each once)."""
     while not stop.is_set():
@@ -118,6 +128,7 @@ async def run_jobs(jobs: list[Job], stop: asyncio.Event, *, once: bool = False) 
                 except Exception:
                     log.exception("%s failed; will retry at its next turn", job.name)
                 job.next_at = now + job.interval_s
+        _heartbeat()
         if once:
             break
         wait = max(0.5, min(j.next_at for j in jobs) - time.monotonic())

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fieldcrm.ops.backup import TableDigest, backup_sqlite, check_backup_file, digest, restore_sqlite
+from fieldcrm.ops.backup import CURSOR_JUMP, TableDigest, backup_sqlite, check_backup_file, digest, restore_sqlite
 from fieldcrm.settings import get_settings
 from tests.conftest import IS_POSTGRES
 from tests.factories import Org, make_account
@@ -97,7 +97,14 @@ async def test_a_backup_under_write_load_restores_exactly_the_snapshot_it_took(
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # what the API asserts at start-up
         names = connection.execute("SELECT count(*) FROM contacts WHERE name LIKE '联系人 %'").fetchone()[0]
+        counter, horizon = connection.execute(
+            "SELECT value, (SELECT version FROM sync_horizon) FROM change_counter WHERE id = 1"
+        ).fetchone()
     assert names == snapshot["contacts"].rows
+    with sqlite3.connect(backup_file) as connection:
+        backed_up = connection.execute("SELECT value FROM change_counter WHERE id = 1").fetchone()[0]
+    # devices that pulled after the backup hold cursors past it: every cursor now resets to a full snapshot
+    assert counter == horizon == backed_up + CURSOR_JUMP
 
 
 @pytest.mark.sqlite_only

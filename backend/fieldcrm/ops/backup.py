@@ -231,6 +231,7 @@ def restore_sqlite(backup: Path, target: Path, *, force: bool = False) -> Backup
     if problems or tables != expected:
         msg = f"the restored database differs from the backup ({'; '.join(problems[:5]) or 'row checksums'})"
         raise BackupError(msg)
+    _reset_device_cursors(target)
     return BackupResult(
         path=target,
         bytes=target.stat().st_size,
@@ -238,6 +239,25 @@ def restore_sqlite(backup: Path, target: Path, *, force: bool = False) -> Backup
         seconds=time.perf_counter() - started,
         tables=tables,
     )
+
+
+CURSOR_JUMP = 1_000_000_000  # far past any version a device could have seen from the lost future
+
+
+def _reset_device_cursors(target: Path) -> None:
+    """Make every device's next pull a full snapshot (docs/backup.md: devices may be ahead of a backup).
+
+    A device that pulled after the backup holds a cursor past the restored change counter; once the
+    counter grew past it again, its pull would skip what changed in between. Moving the counter far
+    ahead and the tombstone horizon up to it makes every existing cursor older than the horizon.
+    """
+    with _connect(target) as connection:
+        tables = set(user_tables(connection))
+        if {"change_counter", "sync_horizon"} <= tables:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("UPDATE change_counter SET value = value + ? WHERE id = 1", (CURSOR_JUMP,))
+            connection.execute("UPDATE sync_horizon SET version = (SELECT value FROM change_counter WHERE id = 1)")
+            connection.execute("COMMIT")
 
 
 def postgres_advice(database_url: str) -> str:
