@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, patch, post, put
 from litestar.datastructures import CacheControlHeader
-from litestar.params import Parameter, QueryParameter
+from litestar.openapi.spec import Example
+from litestar.params import Body, Parameter, QueryParameter
 from litestar.response import File
 
 from fieldcrm.contracts import documents, receivables, services
@@ -68,7 +69,23 @@ class ContractController(Controller):
         return await services.update_contract(actor=actor, contract_id=contract_id, data=data)
 
     @post("/{contract_id:uuid}/transitions", status_code=200)
-    async def transition(self, actor: Actor, contract_id: uuid.UUID, data: ContractTransition) -> Contract:
+    async def transition(
+        self,
+        actor: Actor,
+        contract_id: uuid.UUID,
+        data: Annotated[
+            ContractTransition,
+            Body(
+                examples=[
+                    Example(
+                        summary="sign",
+                        value={"action": "sign", "signedOn": "2026-12-20", "signatories": ["王总", "李经理"]},
+                    ),
+                    Example(summary="renew", value={"action": "renew"}),
+                ]
+            ),
+        ],
+    ) -> Contract:
         """Sign, activate, renew, end or terminate (409 names the moves allowed now)."""
         return await services.transition(actor=actor, contract_id=contract_id, data=data)
 
@@ -175,7 +192,34 @@ class CollectionController(Controller):
         return await receivables.list_collections(actor=actor, page=page, account_id=account_id, kind=kind)
 
     @post("/")
-    async def record_collection(self, actor: Actor, data: CollectionCreate) -> Collection:
+    async def record_collection(
+        self,
+        actor: Actor,
+        data: Annotated[
+            CollectionCreate,
+            Body(
+                examples=[
+                    Example(
+                        summary="a promise to pay",
+                        value={
+                            "accountId": "0b7f4d7e-5c3a-4f4e-8a51-2d6b8f1c9e03",
+                            "kind": "promise",
+                            "promisedOn": "2026-12-20",
+                            "promisedCents": 500000,
+                        },
+                    ),
+                    Example(
+                        summary="a dispute",
+                        value={
+                            "accountId": "0b7f4d7e-5c3a-4f4e-8a51-2d6b8f1c9e03",
+                            "kind": "dispute",
+                            "reason": "the November bill counts a line twice",
+                        },
+                    ),
+                ]
+            ),
+        ],
+    ) -> Collection:
         """Record a collection contact (offline: the sync mutation collection.record)."""
         return await receivables.record_collection(actor=actor, data=data)
 

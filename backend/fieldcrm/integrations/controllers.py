@@ -71,7 +71,21 @@ class ServiceAccountController(Controller):
     tags = ["integrations"]
 
     @post("/")
-    async def create_service_account(self, actor: Actor, data: ServiceAccountCreate) -> ServiceAccountCreated:
+    async def create_service_account(
+        self,
+        actor: Actor,
+        data: Annotated[
+            ServiceAccountCreate,
+            Body(
+                examples=[
+                    Example(
+                        summary="the billing system",
+                        value={"name": "BOSS", "scopes": ["billing:write", "accounts:read"], "tokenLabel": "prod"},
+                    )
+                ]
+            ),
+        ],
+    ) -> ServiceAccountCreated:
         """Create a service account; its first token is in the answer, shown this once."""
         return await service_accounts.create_service_account(actor=actor, data=data)
 
@@ -147,7 +161,25 @@ class WebhookController(Controller):
     tags = ["integrations"]
 
     @post("/")
-    async def create_webhook(self, actor: Actor, data: WebhookCreate) -> Webhook:
+    async def create_webhook(
+        self,
+        actor: Actor,
+        data: Annotated[
+            WebhookCreate,
+            Body(
+                examples=[
+                    Example(
+                        summary="contract and quote events to the billing system",
+                        value={
+                            "url": "https://boss.example.com/fieldcrm/events",
+                            "secret": "a-long-random-secret-value",
+                            "events": ["contract.signed", "contract.amended", "quote.accepted"],
+                        },
+                    )
+                ]
+            ),
+        ],
+    ) -> Webhook:
         """Register an HTTPS endpoint for some events."""
         return await webhooks.create_webhook(actor=actor, data=data)
 
