@@ -22,6 +22,7 @@ from fieldcrm.analytics.kpi_controllers import CONTROLLERS as KPI_CONTROLLERS
 from fieldcrm.cases.controllers import CONTROLLERS as CASE_CONTROLLERS
 from fieldcrm.contracts.controllers import CONTROLLERS as CONTRACT_CONTROLLERS
 from fieldcrm.integrations.controllers import CONTROLLERS as INTEGRATION_CONTROLLERS
+from fieldcrm.lib import rate_limits, security_headers
 from fieldcrm.lib.auth import auth_middleware, provide_actor
 from fieldcrm.lib.db import close_engine, engine, is_unique_violation, open_engine
 from fieldcrm.lib.errors import DomainError, TooManyRequests, Unavailable
@@ -129,6 +130,13 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         detail = "the request body is larger than this endpoint accepts"
     elif exc.status_code == 404 and detail == "Not Found":
         detail = "no such path"
+    elif exc.status_code == 429:  # a rate limit (fieldcrm.lib.rate_limits): say when to come back
+        titles[429] = "Too many requests"
+        wait = (exc.headers or {}).get("RateLimit-Reset", "a few")
+        detail = f"too many requests of this kind in a short time; try again in {wait} seconds"
+        response = _problem(429, titles[429], detail, retry_after=wait)
+        response.headers.update(exc.headers or {})
+        return response
     return _problem(exc.status_code, titles.get(exc.status_code, "Error"), detail)
 
 
@@ -180,7 +188,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *TASK_CONTROLLERS,
             SyncController,
         ],
-        middleware=[auth_middleware()],
+        middleware=[auth_middleware(), *rate_limits.middleware(settings)],  # limits count per signed-in user
     )
     openapi = OpenAPIConfig(
         title="fieldcrm API",
@@ -219,4 +227,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Outside routing and the exception handlers: every answer (404s too) gets a request id and an access line.
     request_middleware.install(app)
+    security_headers.install(app)  # nosniff, framing, referrer and CSP on every answer
     return app

@@ -68,6 +68,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         "fcm.googleapis.com,updates.push.services.mozilla.com,web.push.apple.com,*.notify.windows.com"
     )
     push_max_devices: int = 10  # push subscriptions per user
+    # Per user and door, per process (docs/security.md): sync pulls, and exports and push subscriptions.
+    rate_limit_pulls_per_minute: int = 120
+    rate_limit_heavy_per_minute: int = 20
     push_max_attempts: int = 8  # then the notification is dead-lettered (dead_at, last_error)
     push_lease_s: int = 120  # a claimed notification another worker may take over after this
     push_batch: int = 500
