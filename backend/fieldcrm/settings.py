@@ -37,7 +37,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pwa_dist: str = ""
     timezone: str = "Asia/Shanghai"  # the business day (plans, visit days, coverage) is counted in this zone
     media_dir: str = ""  # visit photos, stored by content hash; default: "media" beside the SQLite file or cwd
-    # Check-in verification (DESIGN.md section 6); distances in metres, times in seconds.
+    # Check-in verification (docs/architecture.md section 6); distances in metres, times in seconds.
     checkin_low_accuracy_m: int = 150
     checkin_max_speed_kmh: int = 250
     checkin_max_speed_short_kmh: int = 150  # for legs shorter than checkin_short_leg_km

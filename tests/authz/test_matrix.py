@@ -1,6 +1,6 @@
 """The authorization matrix: every operation of the OpenAPI schema x persona x target, against the rules.
 
-The rules (DESIGN.md section 1, ``fieldcrm.org.scope``) are written out again here as a small model of
+The rules (docs/architecture.md section 1, ``fieldcrm.org.scope``) are written out again here as a small model of
 the org tree, on purpose independent of the code under test:
 
 - anonymous and a deactivated person get 401 everywhere;

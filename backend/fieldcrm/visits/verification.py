@@ -1,4 +1,4 @@
-"""The server's judgement of a check-in: a verdict and the flags that send it to review (DESIGN.md section 6).
+"""The server's judgement of a check-in (docs/architecture.md section 6): a verdict, and flags for review.
 
 A web page cannot prove where a phone is; these checks are the evidence. Everything here is pure:
 the service gathers the claim, the account's pin, the person's previous check-in and the thresholds,
