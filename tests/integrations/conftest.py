@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +25,8 @@ class Receiver:
     rejected: list[str] = field(default_factory=list)  # requests whose signature did not verify
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delay_s: float = 0.0  # answer this much later (a worker killed meanwhile never hears back)
+    arrived: list[dict[str, Any]] = field(default_factory=list)  # verified requests, as they arrive
 
     def verify(self, header: str, body: bytes) -> bool:
         parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
@@ -42,9 +45,13 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                     receiver.rejected.append(self.headers.get("X-Fieldcrm-Signature", ""))
                     status = 401
                 else:
+                    receiver.arrived.append(json.loads(body))
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
-                    if status == 200:
-                        receiver.received.append(json.loads(body))
+            if receiver.delay_s:
+                time.sleep(receiver.delay_s)
+            if status == 200:
+                with receiver.lock:
+                    receiver.received.append(json.loads(body))
             self.send_response(status)
             if 300 <= status < 400:
                 self.send_header("Location", "http://127.0.0.1:1/elsewhere")
