@@ -2,6 +2,10 @@
     const problems = [];
     const doc = document.documentElement;
     if (doc.scrollWidth > doc.clientWidth + 1) problems.push(`the page scrolls sideways (${doc.scrollWidth} > ${doc.clientWidth})`);
+    // A frame that hides its overflow can still be scrolled sideways (focus, scrollIntoView): the screen then shifts.
+    for (const el of document.querySelectorAll('.app, .main, .tabbar, .topbar, .statusbar-row')) {
+        if (el.scrollLeft > 0 || el.scrollWidth > el.clientWidth + 1) problems.push(`${el.className} is wider than the screen (${el.scrollWidth} > ${el.clientWidth})`);
+    }
     const visible = (el) => {
         const r = el.getBoundingClientRect();
         const s = getComputedStyle(el);

@@ -151,6 +151,7 @@ async def test_a_manager_decides_from_an_approvals_tab_with_the_prompt_out_of_th
     await expect(timeline).not_to_contain_text("wf.start")
     await expect(timeline).not_to_contain_text("quote submit")
     await expect(timeline).not_to_contain_text("opportunity created")
+    await row.scroll_into_view_if_needed()
     await check(rep, "account-360-timeline-360-en")
 
 

@@ -70,6 +70,7 @@ export async function catalogueScreen(app: App): Promise<Screen> {
               ),
             ),
             [2, 3],
+            [0, 4],
           )
         : h('p', { class: 'empty', testid: 'cat-empty' }, ax('cat.none')),
     );

@@ -70,7 +70,9 @@ export function problemField(result: ApiResult<unknown>): string {
 }
 
 /** A table in a scrolling box the keyboard can reach (tabindex, a label for screen readers). */
-export function dataTable(label: string, testid: string, head: readonly string[], rows: readonly HTMLTableRowElement[], numeric: readonly number[] = []): HTMLElement {
+export function dataTable(label: string, testid: string, head: readonly string[], rows: readonly HTMLTableRowElement[], numeric: readonly number[] = [], narrowHide: readonly number[] = []): HTMLElement {
+  // Columns a phone leaves out (they are in the row's detail panel).
+  for (const row of rows) for (const i of narrowHide) row.cells[i]?.classList.add('narrow-hide');
   return h(
     'div',
     { class: 'table-wrap admin-table-wrap', tabindex: '0', role: 'region', 'aria-label': label },
@@ -78,7 +80,7 @@ export function dataTable(label: string, testid: string, head: readonly string[]
       'table',
       { class: 'data-table admin-table', testid },
       h('caption', { class: 'sr-only' }, label),
-      h('thead', null, h('tr', null, head.map((text, i) => h('th', { scope: 'col', class: numeric.includes(i) ? 'num' : undefined }, text)))),
+      h('thead', null, h('tr', null, head.map((text, i) => h('th', { scope: 'col', class: [numeric.includes(i) ? 'num' : '', narrowHide.includes(i) ? 'narrow-hide' : ''].join(' ').trim() || undefined }, text)))),
       h('tbody', null, rows),
     ),
   );

@@ -104,7 +104,7 @@ export async function delegationsScreen(app: App): Promise<Screen> {
         await load();
       },
     },
-    labelled('del-deputy', ax('del.deputy'), deputy),
+    labelled('del-deputy', ax('del.deputy'), deputy, ax('del.deputyHint')),
     labelled('del-starts', ax('del.from'), starts),
     labelled('del-ends', ax('del.until'), ends),
     h('button', { type: 'submit', class: 'btn btn-primary', testid: 'del-save' }, ax('del.add')),

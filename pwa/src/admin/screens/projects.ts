@@ -141,6 +141,8 @@ export async function projectsScreen(app: App): Promise<Screen> {
                 h('td', null, ax(`proj.state.${p.state}`), p.lastStep ? h('span', { class: 'muted small' }, ` · ${p.lastStep}`) : null),
               ),
             ),
+            [],
+            [2, 4],
           )
         : h('p', { class: 'empty', testid: 'proj-empty' }, ax('proj.none')),
     );

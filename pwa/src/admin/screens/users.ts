@@ -63,6 +63,8 @@ export async function usersScreen(app: App): Promise<Screen> {
                 h('td', null, u.isActive ? ax('users.active') : ax('users.inactive')),
               ),
             ),
+            [],
+            [1, 4],
           )
         : h('p', { class: 'empty', testid: 'users-empty' }, ax('users.none')),
     );
