@@ -9,6 +9,10 @@ lookup, upsert, the batch record and its audit entry, one transaction), and the 
 multi-row insert of as many bill rows (one executemany in one transaction): the ratio is the cost of
 everything the batch does beyond writing rows. Then the same batch sent again (the idempotent replay).
 
+Arrears: ``--arrears-accounts`` more accounts (bulk-inserted) under ten teams of one province, each with a
+paid and an unpaid bill; ``GET /api/bills/arrears`` (the service, first page of 50) timed 30 times as the
+province's director (every account in scope) and as HQ: p50 and p99.
+
 Webhooks: ``--deliveries`` events queued for one webhook, drained by the delivery worker to a receiver
 on 127.0.0.1 in another process (a small asyncio HTTP server that verifies every HMAC signature):
 deliveries per second, end to end (claim, sign, POST, settle).
@@ -176,7 +180,74 @@ async def _deliveries(count: int) -> dict[str, float]:
         proc.wait(timeout=10)
 
 
-async def measure(rows: int, accounts: int, runs: int, deliveries: int) -> dict[str, Any]:
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def _arrears(hq: Any, count: int) -> dict[str, Any]:
+    from fieldcrm.accounts.tables import Account
+    from fieldcrm.contracts import receivables
+    from fieldcrm.lib.db import executemany, insert_rows, write_transaction
+    from fieldcrm.lib.pagination import PageParams
+    from fieldcrm.lib.tables import utcnow
+    from fieldcrm.org import services as org_services
+    from fieldcrm.org.schemas import OrgUnitCreate, UserCreate
+
+    province = await org_services.create_unit(
+        actor=None, data=OrgUnitCreate(name="Province", kind="province", parent_id=hq.org_unit_id)
+    )
+
+    async def person(name: str, role: str, unit: Any) -> Any:
+        data = UserCreate(username=name, display_name=name, password="bench-password-42", role=role, org_unit_id=unit)
+        return (await org_services.create_user(actor=None, data=data)).id
+
+    director = (await org_services.actors_of([await person("bench_dir", "director", province.id)]))[0]
+    reps = []
+    for t in range(10):
+        team = await org_services.create_unit(
+            actor=None, data=OrgUnitCreate(name=f"Team {t}", kind="team", parent_id=province.id)
+        )
+        reps.append((await person(f"bench_rep{t}", "rep", team.id), team.id))
+    today = datetime.date(2026, 12, 4)
+    started = time.perf_counter()
+    for chunk in range(0, count, 10_000):
+        rows, bills = [], []
+        for n in range(chunk, min(count, chunk + 10_000)):
+            owner, unit = reps[n % len(reps)]
+            account_id = uuid.uuid4()
+            rows.append(Account(id=account_id, code=f"AR{n:07d}", name=f"客户 {n}", owner=owner, org_unit=unit))
+            now = utcnow()
+            due = today - datetime.timedelta(days=n % 150)
+            bills.append((uuid.uuid4(), f"AR-{n}-1", account_id, "2026-10", 50_000, 50_000, due, "paid", now, now))
+            bills.append(
+                (uuid.uuid4(), f"AR-{n}-2", account_id, "2026-11", 80_000, n % 3 * 10_000, due, "open", now, now)
+            )
+        async with write_transaction():
+            await insert_rows(Account, rows)
+            await executemany(
+                "INSERT INTO bills (id, bill_number, account, period, amount_due_cents, paid_cents, due_on, "
+                "issued_on, status, collection_task_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, ?, ?)",
+                bills,
+            )
+    seeded_s = time.perf_counter() - started
+    result: dict[str, Any] = {"accounts": count, "bills": 2 * count, "seed_s": round(seeded_s, 1)}
+    for label, actor in (("director", director), ("hq", hq)):
+        times = []
+        for _ in range(30):
+            started = time.perf_counter()
+            page = await receivables.arrears(actor=actor, page=PageParams(limit=50, offset=0), today=today)
+            times.append((time.perf_counter() - started) * 1000)
+        result[label] = {
+            "total": page.total,
+            "p50_ms": round(_pct(times, 0.5), 1),
+            "p99_ms": round(_pct(times, 0.99), 1),
+        }
+    return result
+
+
+async def measure(rows: int, accounts: int, runs: int, deliveries: int, arrears: int) -> dict[str, Any]:
     from fieldcrm.accounts.tables import Account
     from fieldcrm.cli import migrate
     from fieldcrm.integrations import batches
@@ -200,6 +271,7 @@ async def measure(rows: int, accounts: int, runs: int, deliveries: int) -> dict[
         bare_s = await _bare_insert(ids, rows, run)
         per_run.append({"batch_s": batch_s, "bare_insert_s": bare_s, "ratio": batch_s / bare_s, "replay_s": replay_s})
     webhook = await _deliveries(deliveries)
+    aging = await _arrears(hq, arrears) if arrears else {}
     await close_engine()
     summary = {k: round(statistics.median(r[k] for r in per_run), 3) for k in per_run[0]}
     return {
@@ -207,6 +279,7 @@ async def measure(rows: int, accounts: int, runs: int, deliveries: int) -> dict[
         **summary,
         "runs": [{k: round(v, 3) for k, v in r.items()} for r in per_run],
         "webhooks": webhook,
+        "arrears": aging,
     }
 
 
@@ -217,15 +290,17 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument("--arrears-accounts", type=int, default=100_000)
     parser.add_argument("--child")
     args = parser.parse_args()
     if args.child:
-        result = asyncio.run(measure(args.rows, args.accounts, args.runs, args.deliveries))
+        result = asyncio.run(measure(args.rows, args.accounts, args.runs, args.deliveries, args.arrears_accounts))
         print(json.dumps({"db": args.child, **result}))
         return
     for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
         extra = ["--rows", str(args.rows), "--accounts", str(args.accounts), "--runs", str(args.runs)]
-        result = run_child(__file__, db, "billing", [*extra, "--deliveries", str(args.deliveries)])
+        extra += ["--deliveries", str(args.deliveries), "--arrears-accounts", str(args.arrears_accounts)]
+        result = run_child(__file__, db, "billing", extra)
         print(json.dumps(result, ensure_ascii=False))
 
 
