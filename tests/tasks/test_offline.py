@@ -127,7 +127,7 @@ async def test_feed_snapshot_and_changes_with_a_reassignment_as_a_delete(org: Or
     with count_queries() as statements:
         async with read_transaction():
             upserts, deletes = await feed.changes_since(actor=rep_a, since=since)
-    assert len([s for s in statements if "tasks" in s]) == 2  # the changed rows, the ones that left
+    assert len(statements) == 3  # the changed rows, the scope changes, the moved tasks still in scope
     assert [t.title for t in upserts] == ["新的"]
     assert sorted(deletes) == sorted([moved.id, gone.id])
     # The manager sees both reps: the move is an update there, not a delete.
@@ -145,3 +145,39 @@ async def test_feed_snapshot_and_changes_with_a_reassignment_as_a_delete(org: Or
     async with read_transaction():
         assert await feed.changes_since(actor=rep_a, since=await _version()) == ([], [])
     assert fresh.id not in {t.id for t in (await feed.snapshot(actor=rep_a2))}
+
+
+async def test_a_task_moved_twice_and_a_rep_moving_teams_reach_the_right_devices(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    rep_a, director = await org.actor("rep_a"), await org.actor("director")
+    manager_a, manager_b = await org.actor("manager_a"), await org.actor("manager_b")
+    twice = await create_task(actor=director, data=TaskCreate(title="转两次", due_date=TODAY, assignee_id=rep_a.id))
+    staying = await create_task(actor=rep_a, data=TaskCreate(title="留下", due_date=TODAY))
+    since = await _version()
+    # rep_a -> rep_a2 -> rep_b between two pulls of rep_a's phone: the last move alone would not say it left rep_a.
+    await merge_task(actor=director, task_id=twice.id, data=TaskPatch(assignee_id=org.rep_a2.id))
+    await merge_task(actor=director, task_id=twice.id, data=TaskPatch(assignee_id=org.rep_b.id))
+    async with read_transaction():
+        assert await feed.changes_since(actor=rep_a, since=since) == ([], [twice.id])
+    async with read_transaction():
+        upserts, deletes = await feed.changes_since(actor=manager_a, since=since)
+    assert (upserts, deletes) == ([], [twice.id])
+    async with read_transaction():
+        upserts, deletes = await feed.changes_since(actor=manager_b, since=since)
+    assert ([t.id for t in upserts], deletes) == ([twice.id], [])
+
+    # rep_a moves to team B: team A's manager drops their tasks, team B's manager gets them, unchanged.
+    since = await _version()
+    r = await client.patch(
+        f"/api/users/{rep_a.id}", json={"orgUnitId": str(org.units["team_b"])}, headers=org.hq.headers
+    )
+    assert r.status_code == 200, r.text
+    async with read_transaction():
+        assert await feed.changes_since(actor=manager_a, since=since) == ([], [staying.id])
+    async with read_transaction():
+        upserts, deletes = await feed.changes_since(actor=manager_b, since=since)
+    assert ([t.title for t in upserts], deletes) == (["留下"], [])
+    async with read_transaction():
+        upserts, deletes = await feed.changes_since(actor=director, since=since)  # still in the province
+    assert ([t.title for t in upserts], deletes) == (["留下"], [])

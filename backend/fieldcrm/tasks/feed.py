@@ -1,18 +1,21 @@
 """What devices sync of tasks: the sync layer calls these inside its read snapshot (docs/tasks.md).
 
 Scope is the assignee's, through ``services.in_scope`` (the scope function on ``tasks.assignee``). A
-task handed to someone outside the actor's scope comes back as a delete through ``previous_assignee``.
+task that leaves the actor's scope (reassigned, or its assignee moved in the org tree) comes back as a
+delete; one that enters it, whole.
 """
 
 import datetime
 import uuid
 
+from fieldcrm.lib.db import as_uuid
 from fieldcrm.lib.tables import utcnow
 from fieldcrm.org import scope
 from fieldcrm.org.schemas import Actor
 from fieldcrm.tasks.schemas import Task
 from fieldcrm.tasks.services import COLUMNS, in_scope, task_out
 from fieldcrm.tasks.tables import Task as TaskRow
+from fieldcrm.tasks.tables import TaskScopeChange
 
 RECENT_DAYS = 30  # done and skipped tasks stay on the device this long
 
@@ -31,15 +34,23 @@ async def snapshot(*, actor: Actor) -> list[Task]:
 async def changes_since(*, actor: Actor, since: int) -> tuple[list[Task], list[uuid.UUID]]:
     """Tasks to upsert and ids to delete on the device since sync version ``since``.
 
-    Deletes are tasks removed (soft-deleted) in scope, and tasks whose last move took them from someone
-    in the actor's scope to someone outside it.
+    Upserts: tasks in scope that changed, and tasks that came into scope (reassigned to someone the
+    actor sees, or their assignee moved into the actor's subtree). Deletes: tasks removed in scope, and
+    tasks that left it (handed to someone outside, or their assignee or unit moved away), from the
+    scope-change log the triggers write (migrations/tasks).
     """
     changed = await TaskRow.select(*COLUMNS).where(TaskRow.sync_version > since, *in_scope(actor))
     upserts = [task_out(r) for r in changed if r["deleted_at"] is None]
     deletes = [r["id"] for r in changed if r["deleted_at"] is not None]
-    previous = scope.owner_filter(actor, TaskRow.previous_assignee)
-    if previous is not None:  # HQ sees every assignee: nothing leaves its scope
-        seen = {r["id"] for r in changed}
-        left = await TaskRow.select(TaskRow.id).where(TaskRow.sync_version > since, previous)
-        deletes += [r["id"] for r in left if r["id"] not in seen]
+    moves = TaskScopeChange.select(TaskScopeChange.task_id).where(TaskScopeChange.version > since)
+    if (was_mine := scope.owner_filter(actor, TaskScopeChange.old_assignee)) is not None:
+        moves = moves.where(TaskScopeChange.old_assignee.is_null() | was_mine)
+    seen = {r["id"] for r in changed}
+    moved = {as_uuid(r["task_id"]) for r in await moves} - seen
+    if moved:
+        arrived = await TaskRow.select(*COLUMNS).where(
+            TaskRow.id.is_in(list(moved)), TaskRow.deleted_at.is_null(), *in_scope(actor)
+        )
+        upserts += [task_out(r) for r in arrived]
+        deletes += sorted(moved - {r["id"] for r in arrived})
     return upserts, deletes

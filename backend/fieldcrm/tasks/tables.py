@@ -62,3 +62,16 @@ class CalendarFeed(Table, tablename="calendar_feeds"):
     secret_hash = Varchar(length=64, unique=True, secret=True)  # sha256 hex of the secret in the URL
     created_at = created_column()
     last_used_at = Timestamptz(null=True, default=None)
+
+
+class TaskScopeChange(Table, tablename="task_scope_changes"):
+    """A task whose visibility may have changed: reassigned, or its assignee (or their unit) moved in the tree.
+
+    Written by triggers (migrations/tasks), stamped with the sync version of the change, so a pull can
+    send the task to the devices that now see it and a delete to those that no longer do.
+    """
+
+    task_id = UUID(index=True)
+    version = BigInt(index=True)
+    # Who had it before a reassignment; NULL when the assignee stayed and their unit moved: concerns everyone.
+    old_assignee = UUID(null=True, default=None)
