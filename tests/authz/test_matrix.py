@@ -597,6 +597,7 @@ BODIES: dict[str, Body] = {
 
 # ---------------------------------------------------------------- field work: visits, plans, proposals
 
+
 def _png() -> bytes:
     """A real 8x8 PNG: photos are decoded and re-encoded, so a header alone is refused."""
     from PIL import Image
