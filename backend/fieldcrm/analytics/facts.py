@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import math
 import uuid
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -137,10 +138,6 @@ def _day_bounds(periods: Sequence[Period]) -> list[tuple[Any, Any]]:
 
 def _time_bounds(periods: Sequence[Period]) -> list[tuple[Any, Any]]:
     return [p.utc_bounds() for p in periods]
-
-
-def _time_param() -> str:
-    return "{}" if isinstance(engine(), FieldcrmSQLiteEngine) else "CAST({} AS TIMESTAMPTZ)"
 
 
 def _date_param() -> str:
@@ -333,23 +330,36 @@ class Collector:
         key = self._key("t.assignee", "t.account")
         scoped, s_args = self.flt.on("t.assignee")
         case, c_args, where, w_args = _ranges("t.due_date", _day_bounds(self.periods))
-        # On time compares each task with its own local midnight: a table of (day, the UTC end of that day)
-        # for every day of the periods, joined on the due day.
-        days = sorted({p.start + datetime.timedelta(days=n) for p in self.periods for n in range(p.days)})
-        day_p, time_p = _date_param(), _time_param()
-        ends = ", ".join(f"({day_p}, {time_p})" for _ in days)
-        e_args = [v for d in days for v in (d, utc_midnight(d + datetime.timedelta(days=1)))]
+        on_time, o_args = _completed_by_due_day(self.periods)
         sql = (
-            f"WITH ends(day, until) AS (VALUES {ends}) "
             f"SELECT {key} AS k, {case} AS b, COUNT(*) AS n, "
-            "SUM(CASE WHEN t.state = 'done' AND t.completed_at < e.until THEN 1 ELSE 0 END) AS on_time "
-            "FROM tasks t JOIN ends e ON e.day = t.due_date "
+            f"SUM(CASE WHEN t.state = 'done' AND {on_time} THEN 1 ELSE 0 END) AS on_time FROM tasks t "
             f"WHERE t.deleted_at IS NULL AND t.state <> 'skipped' AND {where} AND {scoped} GROUP BY 1, 2"
         )
-        for r in await self._run(sql, [*e_args, *c_args, *w_args, *s_args]):
+        for r in await self._run(sql, [*c_args, *o_args, *w_args, *s_args]):
             if (f := self._file(r)) is not None:
                 f.tasks_due += _int(r["n"])
                 f.tasks_on_time += _int(r["on_time"])
+
+
+def _completed_by_due_day(periods: Sequence[Period]) -> tuple[str, list[Any]]:
+    """SQL: the task was completed on or before its due day in the business time zone.
+
+    PostgreSQL converts with the zone itself. SQLite has no zone database: it shifts by the zone's UTC
+    offset, which must be the same on every day of the periods (Asia/Shanghai's always is); where a
+    daylight-saving change falls inside them, each due day's own local midnight is compared instead.
+    """
+    zone = zoneinfo.ZoneInfo(get_settings().timezone)
+    if not isinstance(engine(), FieldcrmSQLiteEngine):
+        return "CAST((t.completed_at AT TIME ZONE {}) AS DATE) <= t.due_date", [zone.key]
+    days = sorted({p.start + datetime.timedelta(days=n) for p in periods for n in range(p.days + 1)})
+    offsets = {utc_midnight(d).astimezone(zone).utcoffset() for d in days}
+    if len(offsets) == 1:
+        offset = next(iter(offsets)) or datetime.timedelta()
+        return "date(t.completed_at, {}) <= t.due_date", [f"{int(offset.total_seconds() // 60):+d} minutes"]
+    whens = " ".join("WHEN {} THEN {}" for _ in days[:-1])
+    args = [v for d in days[:-1] for v in (d, utc_midnight(d + datetime.timedelta(days=1)))]
+    return f"t.completed_at < (CASE t.due_date {whens} END)", args
 
 
 def percentile(values: Sequence[float], share: float) -> int | None:
