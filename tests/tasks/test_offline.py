@@ -1,5 +1,6 @@
 """Tasks offline: mutations through POST /api/sync/push, and the feed the pull sends to each device."""
 
+import datetime
 import uuid
 from typing import Any
 
@@ -11,7 +12,7 @@ from fieldcrm.tasks import feed
 from fieldcrm.tasks.schemas import TaskComplete, TaskCreate, TaskPatch
 from fieldcrm.tasks.services import complete_task, create_task, delete_task, merge_task
 from tests.factories import Org, Person
-from tests.tasks.conftest import TODAY, day
+from tests.tasks.conftest import NOW, TODAY, day
 
 
 async def _push(client: httpx.AsyncClient, who: Person, device: uuid.UUID, mutations: list[dict[str, Any]]) -> Any:
@@ -181,3 +182,16 @@ async def test_a_task_moved_twice_and_a_rep_moving_teams_reach_the_right_devices
     async with read_transaction():
         upserts, deletes = await feed.changes_since(actor=director, since=since)  # still in the province
     assert ([t.title for t in upserts], deletes) == (["留下"], [])
+
+
+async def test_purge_drops_old_tombstones_and_scope_changes(org: Org) -> None:
+    rep, manager = await org.actor("rep_a"), await org.actor("manager_a")
+    old = await create_task(actor=rep, data=TaskCreate(title="旧", due_date=TODAY))
+    kept = await create_task(actor=rep, data=TaskCreate(title="留", due_date=TODAY))
+    await delete_task(actor=rep, task_id=old.id)
+    await merge_task(actor=manager, task_id=kept.id, data=TaskPatch(assignee_id=org.rep_a2.id))
+    version = await _version()
+    assert await feed.purge(deleted_before=NOW + datetime.timedelta(seconds=1), version=version) == 1
+    async with read_transaction():
+        assert await feed.changes_since(actor=rep, since=0) == ([], [])  # nothing left to tell: a reset
+    assert [t.id for t in await feed.snapshot(actor=await org.actor("rep_a2"))] == [kept.id]

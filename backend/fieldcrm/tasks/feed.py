@@ -8,7 +8,7 @@ delete; one that enters it, whole.
 import datetime
 import uuid
 
-from fieldcrm.lib.db import as_uuid
+from fieldcrm.lib.db import as_uuid, write_transaction
 from fieldcrm.lib.tables import utcnow
 from fieldcrm.org import scope
 from fieldcrm.org.schemas import Actor
@@ -54,3 +54,15 @@ async def changes_since(*, actor: Actor, since: int) -> tuple[list[Task], list[u
         upserts += [task_out(r) for r in arrived]
         deletes += sorted(moved - {r["id"] for r in arrived})
     return upserts, deletes
+
+
+async def purge(*, deleted_before: datetime.datetime, version: int) -> int:
+    """Drop tasks deleted before ``deleted_before`` and scope-change rows at or below ``version``.
+
+    For the sync layer's tombstone purge (sync/services.py ``purge_tombstones``), which raises the horizon
+    to ``version`` in the same transaction so that older cursors reset. Returns the tasks dropped.
+    """
+    async with write_transaction():
+        gone = await TaskRow.delete().where(TaskRow.deleted_at < deleted_before).returning(TaskRow.id)
+        await TaskScopeChange.delete().where(TaskScopeChange.version <= version)
+    return len(gone)
