@@ -97,6 +97,10 @@ async def test_arrears_hold_the_scope_and_page(client, org):
     assert seen["manager_a"] == (1, ["A1"], 1_000)
     assert seen["director"] == (2, ["B1", "A1"], 3_000)
     assert seen["hq"] == (3, ["C1", "B1"], 6_000)
+    r = await client.get("/api/bills/arrears", params={"limit": 2, "offset": 2}, headers=org.hq.headers)
+    assert [i["accountCode"] for i in r.json()["items"]] == ["A1"] and r.json()["nextCursor"] is None
+    r = await client.get("/api/bills/arrears", params={"limit": 2, "offset": 4}, headers=org.hq.headers)
+    assert r.json()["items"] == [] and r.json()["total"] == 3 and r.json()["scopeTotal"]["totalCents"] == 6_000
     r = await client.get("/api/bills", params={"unpaid": "true"}, headers=org.rep_a.headers)
     assert [b["billNumber"] for b in r.json()["items"]] == ["X1"]
 

@@ -228,23 +228,34 @@ async def arrears(
     having = "MIN(b.due_on) <= {}"
     cutoff = today - datetime.timedelta(days=min_days)
     base = f"FROM bills b JOIN accounts a ON a.id = b.account WHERE {where}"
-    rows = await Bill.raw(
+    names = ("current_cents", "d1_30_cents", "d31_60_cents", "d61_90_cents", "d90_plus_cents", "total_cents")
+    grouped = (
         f"SELECT b.account AS account_id, a.code, a.name, a.owner, MIN(b.due_on) AS oldest, {aging} {base} "
-        f"GROUP BY b.account, a.code, a.name, a.owner HAVING {having} ORDER BY oldest, a.code LIMIT {{}} OFFSET {{}}",
+        f"GROUP BY b.account, a.code, a.name, a.owner HAVING {having}"
+    )
+    # One pass: the page, and (as window sums over every group) the scope's count and totals.
+    windows = ", ".join(f"SUM(g.{n}) OVER () AS scope_{n}" for n in names)
+    rows = await Bill.raw(
+        f"SELECT g.*, COUNT(*) OVER () AS scope_accounts, {windows} FROM ({grouped}) g "  # noqa: S608
+        "ORDER BY g.oldest, g.code LIMIT {} OFFSET {}",
         *aging_args,
         *args,
         cutoff,
         page.limit,
         page.offset,
     )
-    totals = await Bill.raw(
-        f"SELECT COUNT(*) AS accounts, SUM(current_cents) AS current_cents, SUM(d1_30_cents) AS d1_30_cents, "  # noqa: S608
-        "SUM(d31_60_cents) AS d31_60_cents, SUM(d61_90_cents) AS d61_90_cents, SUM(d90_plus_cents) AS d90_plus_cents, "
-        f"SUM(total_cents) AS total_cents FROM (SELECT {aging} {base} GROUP BY b.account HAVING {having}) t",
-        *aging_args,
-        *args,
-        cutoff,
-    )
+    if rows:
+        totals = [{"accounts": rows[0]["scope_accounts"], **{n: rows[0][f"scope_{n}"] for n in names}}]
+    elif page.offset:  # past the last page: the totals from a query of their own
+        totals = await Bill.raw(
+            f"SELECT COUNT(*) AS accounts, {', '.join(f'SUM({n}) AS {n}' for n in names)} "  # noqa: S608
+            f"FROM ({grouped}) t",
+            *aging_args,
+            *args,
+            cutoff,
+        )
+    else:
+        totals = []
     total = int(totals[0]["accounts"] or 0) if totals else 0
     items = []
     for r in rows:
