@@ -1,5 +1,6 @@
 """Use cases of key accounts: CRUD, search, contacts, holdings, revenue, tier overrides, the 360 view."""
 
+import dataclasses
 import datetime
 import json
 import unicodedata
@@ -629,17 +630,99 @@ async def override_tier(*, actor: Actor, account_id: uuid.UUID, data: TierOverri
 # ---------------------------------------------------------------- contacts
 
 
-async def _contact_row(actor: Actor, account_id: uuid.UUID, contact_id: uuid.UUID) -> dict[str, Any]:
+# Contacts and holdings are an account's child rows with the same life: read in the account's scope,
+# created once under a client-made id, changed under a row lock, soft-deleted, audited at each step.
+
+
+@dataclasses.dataclass(frozen=True)
+class _Child:
+    """A child table of accounts and its name in audit entries and messages."""
+
+    table: Any
+    entity: str
+
+
+_CONTACTS = _Child(ContactRow, "contact")
+_HOLDINGS = _Child(HoldingRow, "holding")
+
+
+async def _child_row(kind: _Child, actor: Actor, account_id: uuid.UUID, child_id: uuid.UUID) -> dict[str, Any]:
+    """A live child row of an account the actor sees, or NotFound."""
     await ensure_visible(actor=actor, account_id=account_id)
-    row = (
-        await ContactRow.select()
-        .where(ContactRow.id == contact_id, ContactRow.account == account_id, ContactRow.deleted_at.is_null())
-        .first()
-    )
+    t = kind.table
+    row = await t.select().where(t.id == child_id, t.account == account_id, t.deleted_at.is_null()).first()
     if row is None:
-        msg = f"contact {contact_id} not found"
+        msg = f"{kind.entity} {child_id} not found"
         raise NotFound(msg)
-    return row
+    return dict(row)
+
+
+async def _locked_child(kind: _Child, actor: Actor, account_id: uuid.UUID, child_id: uuid.UUID) -> dict[str, Any]:
+    """Lock a child row for this transaction, then read it (so the audit's "before" is this writer's)."""
+    await lock_row(kind.table, child_id)
+    return await _child_row(kind, actor, account_id, child_id)
+
+
+async def _audited(
+    kind: _Child,
+    actor: Actor,
+    account_id: uuid.UUID,
+    child_id: uuid.UUID,
+    *,
+    action: str,
+    before: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Read the row this transaction just wrote and audit the change from ``before``."""
+    after = required(await kind.table.select().where(kind.table.id == child_id).first())
+    await audit.record(
+        actor=actor,
+        entity=kind.entity,
+        entity_id=child_id,
+        account_id=account_id,
+        action=action,
+        before=before,
+        after=after,
+    )
+    return after
+
+
+async def _insert_child(kind: _Child, actor: Actor, account_id: uuid.UUID, row: Table) -> dict[str, Any]:
+    """Insert a new child row under its (client-made) id, audited; Conflict when the id exists."""
+    child_id = getattr(row, "id")  # noqa: B009 - every child table's UUID primary key is named id
+    await ensure_visible(actor=actor, account_id=account_id)
+    if await kind.table.exists().where(kind.table.id == child_id):
+        msg = f"{kind.entity} {child_id} already exists"
+        raise Conflict(msg)
+    await kind.table.insert(row)
+    return await _audited(kind, actor, account_id, child_id, action="create")
+
+
+async def _update_child(
+    kind: _Child,
+    actor: Actor,
+    account_id: uuid.UUID,
+    child_id: uuid.UUID,
+    *,
+    values: dict[Any, Any],
+    before: dict[str, Any],
+) -> dict[str, Any]:
+    """Write ``values`` (and ``updated_at``) to a child row the caller read locked, audited."""
+    values[kind.table.updated_at] = utcnow()
+    await kind.table.update(values).where(kind.table.id == child_id)
+    return await _audited(kind, actor, account_id, child_id, action="update", before=before)
+
+
+async def _delete_child(
+    kind: _Child, actor: Actor, account_id: uuid.UUID, child_id: uuid.UUID, *, extra: dict[Any, Any]
+) -> None:
+    """Soft-delete a child row (devices see it go), audited."""
+    before = await _locked_child(kind, actor, account_id, child_id)
+    now = utcnow()
+    t = kind.table
+    await t.update({t.deleted_at: now, t.updated_at: now, **extra}).where(t.id == child_id)
+    await audit.record(
+        actor=actor, entity=kind.entity, entity_id=child_id, account_id=account_id, action="delete", before=before
+    )
 
 
 async def _page_of(
@@ -654,6 +737,9 @@ async def _page_of(
     return rows, total
 
 
+# ---------------------------------------------------------------- contacts
+
+
 async def list_contacts(*, actor: Actor, account_id: uuid.UUID, page: PageParams) -> ContactPage:
     """Contacts of an account in scope, decision makers first."""
     scope.require(actor, "accounts.read")
@@ -666,29 +752,19 @@ async def list_contacts(*, actor: Actor, account_id: uuid.UUID, page: PageParams
 async def create_contact(*, actor: Actor, account_id: uuid.UUID, data: ContactCreate) -> Contact:
     """Add a contact to an account in scope."""
     scope.require(actor, "accounts.update")
-    contact_id = data.id or new_id()
     async with write_transaction():
-        await ensure_visible(actor=actor, account_id=account_id)
-        if await ContactRow.exists().where(ContactRow.id == contact_id):
-            msg = f"contact {contact_id} already exists"
-            raise Conflict(msg)
-        await ContactRow.insert(
-            ContactRow(
-                id=contact_id,
-                account=account_id,
-                name=data.name,
-                title=data.title,
-                phones=json.dumps(data.phones),
-                email=data.email,
-                decision_role=data.decision_role,
-                notes=data.notes,
-            )
+        contact = ContactRow(
+            id=data.id or new_id(),
+            account=account_id,
+            name=data.name,
+            title=data.title,
+            phones=json.dumps(data.phones),
+            email=data.email,
+            decision_role=data.decision_role,
+            notes=data.notes,
         )
+        row = await _insert_child(_CONTACTS, actor, account_id, contact)
         await refresh_search_text(account_id)
-        row = required(await ContactRow.select().where(ContactRow.id == contact_id).first())
-        await audit.record(
-            actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="create", after=row
-        )
     return contact_out(row)
 
 
@@ -697,26 +773,14 @@ async def update_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uui
     scope.require(actor, "accounts.update")
     changes = changed_fields(data)
     async with write_transaction():
-        await lock_row(ContactRow, contact_id)
-        before = await _contact_row(actor, account_id, contact_id)
+        before = await _locked_child(_CONTACTS, actor, account_id, contact_id)
         values: dict[Any, Any] = {
             getattr(ContactRow, k): (json.dumps(v) if k == "phones" else v) for k, v in changes.items()
         }
-        values[ContactRow.updated_at] = utcnow()
         values[ContactRow.version] = ContactRow.version + 1
-        await ContactRow.update(values).where(ContactRow.id == contact_id)
+        after = await _update_child(_CONTACTS, actor, account_id, contact_id, values=values, before=before)
         if "name" in changes:
             await refresh_search_text(account_id)
-        after = required(await ContactRow.select().where(ContactRow.id == contact_id).first())
-        await audit.record(
-            actor=actor,
-            entity="contact",
-            entity_id=contact_id,
-            account_id=account_id,
-            action="update",
-            before=before,
-            after=after,
-        )
     return contact_out(after)
 
 
@@ -724,16 +788,9 @@ async def delete_contact(*, actor: Actor, account_id: uuid.UUID, contact_id: uui
     """Remove a contact (soft: devices see it go)."""
     scope.require(actor, "accounts.update")
     async with write_transaction():
-        await lock_row(ContactRow, contact_id)
-        before = await _contact_row(actor, account_id, contact_id)
-        now = utcnow()
-        await ContactRow.update(
-            {ContactRow.deleted_at: now, ContactRow.updated_at: now, ContactRow.version: ContactRow.version + 1}
-        ).where(ContactRow.id == contact_id)
+        bump = {ContactRow.version: ContactRow.version + 1}
+        await _delete_child(_CONTACTS, actor, account_id, contact_id, extra=bump)
         await refresh_search_text(account_id)
-        await audit.record(
-            actor=actor, entity="contact", entity_id=contact_id, account_id=account_id, action="delete", before=before
-        )
 
 
 # ---------------------------------------------------------------- holdings
@@ -743,19 +800,6 @@ def _check_contract(start: datetime.date | None, end: datetime.date | None) -> N
     if start and end and end < start:
         msg = "contractEnd is before contractStart"
         raise InvalidInput(msg, field="contractEnd")
-
-
-async def _holding_row(actor: Actor, account_id: uuid.UUID, holding_id: uuid.UUID) -> dict[str, Any]:
-    await ensure_visible(actor=actor, account_id=account_id)
-    row = (
-        await HoldingRow.select()
-        .where(HoldingRow.id == holding_id, HoldingRow.account == account_id, HoldingRow.deleted_at.is_null())
-        .first()
-    )
-    if row is None:
-        msg = f"holding {holding_id} not found"
-        raise NotFound(msg)
-    return row
 
 
 async def list_holdings(
@@ -778,28 +822,18 @@ async def create_holding(*, actor: Actor, account_id: uuid.UUID, data: HoldingCr
     """Record a product or service the customer has."""
     scope.require(actor, "accounts.update")
     _check_contract(data.contract_start, data.contract_end)
-    holding_id = data.id or new_id()
     async with write_transaction():
-        await ensure_visible(actor=actor, account_id=account_id)
-        if await HoldingRow.exists().where(HoldingRow.id == holding_id):
-            msg = f"holding {holding_id} already exists"
-            raise Conflict(msg)
-        await HoldingRow.insert(
-            HoldingRow(
-                id=holding_id,
-                account=account_id,
-                product_code=data.product_code,
-                product=data.product,
-                quantity=data.quantity,
-                monthly_fee_cents=data.monthly_fee_cents,
-                contract_start=data.contract_start,
-                contract_end=data.contract_end,
-            )
+        holding = HoldingRow(
+            id=data.id or new_id(),
+            account=account_id,
+            product_code=data.product_code,
+            product=data.product,
+            quantity=data.quantity,
+            monthly_fee_cents=data.monthly_fee_cents,
+            contract_start=data.contract_start,
+            contract_end=data.contract_end,
         )
-        row = required(await HoldingRow.select().where(HoldingRow.id == holding_id).first())
-        await audit.record(
-            actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="create", after=row
-        )
+        row = await _insert_child(_HOLDINGS, actor, account_id, holding)
     return holding_out(row)
 
 
@@ -808,24 +842,12 @@ async def update_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uui
     scope.require(actor, "accounts.update")
     changes = changed_fields(data)
     async with write_transaction():
-        await lock_row(HoldingRow, holding_id)
-        before = await _holding_row(actor, account_id, holding_id)
+        before = await _locked_child(_HOLDINGS, actor, account_id, holding_id)
         _check_contract(
             changes.get("contract_start", before["contract_start"]), changes.get("contract_end", before["contract_end"])
         )
         values: dict[Any, Any] = {getattr(HoldingRow, k): v for k, v in changes.items()}
-        values[HoldingRow.updated_at] = utcnow()
-        await HoldingRow.update(values).where(HoldingRow.id == holding_id)
-        after = required(await HoldingRow.select().where(HoldingRow.id == holding_id).first())
-        await audit.record(
-            actor=actor,
-            entity="holding",
-            entity_id=holding_id,
-            account_id=account_id,
-            action="update",
-            before=before,
-            after=after,
-        )
+        after = await _update_child(_HOLDINGS, actor, account_id, holding_id, values=values, before=before)
     return holding_out(after)
 
 
@@ -833,15 +855,7 @@ async def delete_holding(*, actor: Actor, account_id: uuid.UUID, holding_id: uui
     """Remove a holding (soft)."""
     scope.require(actor, "accounts.update")
     async with write_transaction():
-        await lock_row(HoldingRow, holding_id)
-        before = await _holding_row(actor, account_id, holding_id)
-        now = utcnow()
-        await HoldingRow.update({HoldingRow.deleted_at: now, HoldingRow.updated_at: now}).where(
-            HoldingRow.id == holding_id
-        )
-        await audit.record(
-            actor=actor, entity="holding", entity_id=holding_id, account_id=account_id, action="delete", before=before
-        )
+        await _delete_child(_HOLDINGS, actor, account_id, holding_id, extra={})
 
 
 # ---------------------------------------------------------------- revenue

@@ -10,7 +10,7 @@ ends and escalates an overdue step to the account manager's manager. A delivery 
 
 import datetime
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fieldcrm.accounts.services import fold
@@ -111,19 +111,60 @@ def project_out(row: Mapping[str, Any], instance: Instance | None = None) -> Pro
     )
 
 
+# ---------------------------------------------------------------- shared by cases and projects
+# Both are subjects of the workflow engine on an account: read through the account's scope, and settled
+# by the engine's outcome with an audited state change.
+
+
+async def _row_in_scope(
+    table: Any, columns: Sequence[Any], entity: str, actor: Actor | None, row_id: uuid.UUID
+) -> dict[str, Any]:
+    """The row when the actor sees its account (``actor`` None: the engine, which sees all), else NotFound."""
+    where = [table.id == row_id, *(through_account(actor, table.account) if actor is not None else [])]
+    row = await table.select(*columns).where(*where).first()
+    if row is None:
+        msg = f"{entity} {row_id} not found"
+        raise NotFound(msg)
+    return dict(row)
+
+
+async def _settle(
+    table: Any,
+    entity: str,
+    *,
+    subject_id: uuid.UUID,
+    state: str,
+    finished: tuple[Any, str],
+    actor: Actor | None,
+    comment: str,
+) -> None:
+    """Put the engine's outcome on the subject: its state, when it finished (``(column, state)``), audited."""
+    now = utcnow()
+    column, finished_state = finished
+    await table.update(
+        {
+            table.state: state,
+            column: now if state == finished_state else None,
+            table.updated_at: now,
+            table.version: table.version + 1,
+        }
+    ).where(table.id == subject_id)
+    row = required(await table.select(table.account).where(table.id == subject_id).first())
+    await audit.record(
+        actor=actor,
+        entity=entity,
+        entity_id=subject_id,
+        account_id=row["account"],
+        action=state,
+        changes={"state": [None, state], **({"comment": [None, comment]} if comment else {})},
+    )
+
+
 # ---------------------------------------------------------------- cases
 
 
 async def _case_row(actor: Actor, case_id: uuid.UUID) -> dict[str, Any]:
-    row = (
-        await CaseRow.select(*CASE_COLUMNS)
-        .where(CaseRow.id == case_id, *through_account(actor, CaseRow.account))
-        .first()
-    )
-    if row is None:
-        msg = f"case {case_id} not found"
-        raise NotFound(msg)
-    return row
+    return await _row_in_scope(CaseRow, CASE_COLUMNS, "case", actor, case_id)
 
 
 async def get_case(*, actor: Actor, case_id: uuid.UUID) -> Case:
@@ -210,10 +251,7 @@ class CaseSubject:
 
     async def load(self, subject_id: uuid.UUID) -> SubjectInfo:
         """The case with the facts its definition's rules look at (type, priority)."""
-        row = await CaseRow.select(*CASE_COLUMNS).where(CaseRow.id == subject_id).first()
-        if row is None:
-            msg = f"case {subject_id} not found"
-            raise NotFound(msg)
+        row = await _row_in_scope(CaseRow, CASE_COLUMNS, "case", None, subject_id)
         return SubjectInfo(
             kind="case",
             id=subject_id,
@@ -234,24 +272,10 @@ class CaseSubject:
 
     async def on_outcome(self, *, subject_id: uuid.UUID, outcome: Outcome, actor: Actor | None, comment: str) -> None:
         """Every step done: resolved (rejected: cancelled; returned: open again)."""
-        now = utcnow()
         state = CASE_STATE_OF[outcome]
-        await CaseRow.update(
-            {
-                CaseRow.state: state,
-                CaseRow.resolved_at: now if state == "resolved" else None,
-                CaseRow.updated_at: now,
-                CaseRow.version: CaseRow.version + 1,
-            }
-        ).where(CaseRow.id == subject_id)
-        row = required(await CaseRow.select(CaseRow.account).where(CaseRow.id == subject_id).first())
-        await audit.record(
-            actor=actor,
-            entity="case",
-            entity_id=subject_id,
-            account_id=row["account"],
-            action=state,
-            changes={"state": [None, state], **({"comment": [None, comment]} if comment else {})},
+        finished = (CaseRow.resolved_at, "resolved")
+        await _settle(
+            CaseRow, "case", subject_id=subject_id, state=state, finished=finished, actor=actor, comment=comment
         )
 
 
@@ -259,15 +283,7 @@ class CaseSubject:
 
 
 async def _project_row(actor: Actor, project_id: uuid.UUID) -> dict[str, Any]:
-    row = (
-        await ProjectRow.select(*PROJECT_COLUMNS)
-        .where(ProjectRow.id == project_id, *through_account(actor, ProjectRow.account))
-        .first()
-    )
-    if row is None:
-        msg = f"project {project_id} not found"
-        raise NotFound(msg)
-    return row
+    return await _row_in_scope(ProjectRow, PROJECT_COLUMNS, "project", actor, project_id)
 
 
 async def get_project(*, actor: Actor, project_id: uuid.UUID) -> Project:
@@ -360,10 +376,7 @@ class ProjectSubject:
 
     async def load(self, subject_id: uuid.UUID) -> SubjectInfo:
         """The project."""
-        row = await ProjectRow.select(*PROJECT_COLUMNS).where(ProjectRow.id == subject_id).first()
-        if row is None:
-            msg = f"project {subject_id} not found"
-            raise NotFound(msg)
+        row = await _row_in_scope(ProjectRow, PROJECT_COLUMNS, "project", None, subject_id)
         return SubjectInfo(
             kind="project",
             id=subject_id,
@@ -384,24 +397,10 @@ class ProjectSubject:
 
     async def on_outcome(self, *, subject_id: uuid.UUID, outcome: Outcome, actor: Actor | None, comment: str) -> None:
         """Every step done: the customer accepted the delivery."""
-        now = utcnow()
         state = PROJECT_STATE_OF[outcome]
-        await ProjectRow.update(
-            {
-                ProjectRow.state: state,
-                ProjectRow.completed_at: now if state == "completed" else None,
-                ProjectRow.updated_at: now,
-                ProjectRow.version: ProjectRow.version + 1,
-            }
-        ).where(ProjectRow.id == subject_id)
-        row = required(await ProjectRow.select(ProjectRow.account).where(ProjectRow.id == subject_id).first())
-        await audit.record(
-            actor=actor,
-            entity="project",
-            entity_id=subject_id,
-            account_id=row["account"],
-            action=state,
-            changes={"state": [None, state], **({"comment": [None, comment]} if comment else {})},
+        finished = (ProjectRow.completed_at, "completed")
+        await _settle(
+            ProjectRow, "project", subject_id=subject_id, state=state, finished=finished, actor=actor, comment=comment
         )
 
 
