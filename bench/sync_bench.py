@@ -6,7 +6,7 @@ Seeds, per scale step, one rep with 300 accounts and a year of work (1,500 visit
 60 quotes with 3 lines, 20 cases, 200 tasks; each account with 3 contacts, 2 holdings and 12 months of
 revenue) — at 3x everything three times — plus 20 other reps with as much each, so the rep's scope
 is a slice of the data. Rows go in with plain inserts (the triggers stamp their sync versions as for
-any writer). Then, in-process through the ASGI app, it measures the rep's full pull (every page,
+any writer), then ANALYZE. Then, in-process through the ASGI app, it measures the rep's full pull (every page,
 a new client id each run), its bytes on the wire uncompressed, gzip and brotli, an incremental
 pull after one change (an account's notes edited), and ``GET /api/me`` as the floor under any
 request in the same conditions. Prints medians. Budget (docs/sync.md): full pull
@@ -227,6 +227,9 @@ async def measure(scale: int, runs: int) -> dict[str, object]:
     await migrate()
     await open_engine()
     await seed(scale)
+    # Fresh planner statistics after the bulk load, as PostgreSQL's autovacuum would gather shortly after
+    # (and `PRAGMA optimize` on SQLite): without them the planner guesses, and guesses scans.
+    await Account.raw("ANALYZE")
     app = create_app()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
