@@ -121,8 +121,8 @@ export async function catalogueScreen(app: App): Promise<Screen> {
             : await app.api.post<Product>('/api/products', { ...body, code: code.value.trim() });
           if (!r.ok) return status.set(problemText(r));
           selected = r.data.id;
-          status.set(ax('cat.saved', { name: r.data.name }), 'ok');
           await load();
+          status.set(ax('cat.saved', { name: r.data.name }), 'ok');
         },
       },
       labelled('product-code', ax('cat.code'), code),

@@ -71,8 +71,8 @@ export async function delegationsScreen(app: App): Promise<Screen> {
                           onclick: async () => {
                             const x = await app.api.send('DELETE', `/api/delegations/${d.id}`);
                             if (!x.ok) return status.set(problemText(x));
-                            status.set(ax('del.removed'), 'ok');
                             await load();
+                            status.set(ax('del.removed'), 'ok');
                           },
                         },
                         ax('del.remove'),
@@ -100,8 +100,8 @@ export async function delegationsScreen(app: App): Promise<Screen> {
         if (until <= from) return status.set(ax('del.endBeforeStart'));
         const r = await app.api.post('/api/delegations', { delegateId: deputy.value, startsAt: from, endsAt: until });
         if (!r.ok) return status.set(problemText(r));
-        status.set(ax('del.added'), 'ok');
         await load();
+        status.set(ax('del.added'), 'ok');
       },
     },
     labelled('del-deputy', ax('del.deputy'), deputy, ax('del.deputyHint')),

@@ -82,8 +82,8 @@ export async function orgScreen(app: App): Promise<Screen> {
             const r = await app.api.post<OrgUnit>('/api/org-units', { name: addName.value.trim(), kind: addKind.value, parentId: unit?.id ?? null });
             if (!r.ok) return status.set(problemText(r));
             selected = r.data.id;
-            status.set(ax('org.added', { name: r.data.name }), 'ok');
             await load();
+            status.set(ax('org.added', { name: r.data.name }), 'ok');
           },
         },
         labelled('org-add-name', ax('org.name'), addName),
@@ -109,8 +109,8 @@ export async function orgScreen(app: App): Promise<Screen> {
           if (!rename.value.trim()) return status.set(ax('org.nameRequired'));
           const r = await app.api.send<OrgUnit>('PATCH', `/api/org-units/${unit.id}`, { name: rename.value.trim() });
           if (!r.ok) return status.set(problemText(r));
-          status.set(ax('org.renamed', { name: r.data.name }), 'ok');
           await load();
+          status.set(ax('org.renamed', { name: r.data.name }), 'ok');
         },
       },
       labelled('org-rename-input', ax('org.name'), rename),
@@ -135,8 +135,9 @@ export async function orgScreen(app: App): Promise<Screen> {
     moveButton.addEventListener('click', async () => {
       const r = await app.api.send<OrgUnit>('PATCH', `/api/org-units/${unit.id}`, { parentId: moveTo.value });
       if (!r.ok) return status.set(problemText(r));
-      status.set(ax('org.moved', { name: unit.name, target: name(moveTo.value) }), 'ok');
+      const target = name(moveTo.value);
       await load();
+      status.set(ax('org.moved', { name: unit.name, target }), 'ok');
     });
 
     const here = people.filter((p) => p.orgUnitId === unit.id);
@@ -155,8 +156,8 @@ export async function orgScreen(app: App): Promise<Screen> {
         return status.set(problemText(r));
       }
       selected = unit.parentId;
-      status.set(ax('org.deactivated', { name: unit.name, n: here.length }), 'ok');
       await load();
+      status.set(ax('org.deactivated', { name: unit.name, n: here.length }), 'ok');
     });
 
     clear(

@@ -98,11 +98,11 @@ export async function usersScreen(app: App): Promise<Screen> {
             if (!unit.value) return status.set(ax('users.unitRequired'));
             const r = await app.api.post<User>('/api/users', { username: username.value.trim(), displayName: display.value.trim(), password: password.value, role: newRole.value, orgUnitId: unit.value });
             if (!r.ok) return status.set(problemText(r));
-            status.set(ax('users.added', { name: r.data.displayName }), 'ok');
             q.value = r.data.username;
             selected = r.data.id;
             await load();
             renderSide();
+            status.set(ax('users.added', { name: r.data.displayName }), 'ok');
           },
         },
         labelled('user-add-username', ax('users.username'), username),
@@ -128,8 +128,8 @@ export async function usersScreen(app: App): Promise<Screen> {
       if (!r.ok) return status.set(problemText(r));
       saved = r.data;
       await load();
-      status.set(done, 'ok');
       renderSide();
+      status.set(done, 'ok');
     };
     const password = h('input', { type: 'password', testid: 'user-new-password', autocomplete: 'new-password' });
     clear(

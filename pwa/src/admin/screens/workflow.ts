@@ -224,6 +224,8 @@ async function definitionScreen(app: App, key: string, version?: number): Promis
     timer = setTimeout(() => draw(), 300);
   });
   save.addEventListener('click', async () => {
+    // The diagram is drawn from this text now: a redraw still waiting from the last keystroke would wipe the problem's mark.
+    clearTimeout(timer);
     const body = parse();
     if (!body) return;
     save.disabled = true;
