@@ -99,6 +99,23 @@ async def test_sync_batches_and_their_outcomes_are_counted(ops, org: Org) -> Non
     assert _value(after, pushes, status="200") - _value(before, pushes, status="200") == 2
 
 
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+async def test_compressed_sync_answers_are_counted_too(ops, org: Org, encoding: str) -> None:
+    account = await make_account(org)
+    before = await _scrape(ops)
+    batch = [contact_create(i, account, f"联系人{i}") for i in range(1, 41)]  # an answer well over 1 KB
+    r = await ops.post(
+        "/api/sync/push",
+        json={"clientId": str(uuid.uuid4()), "mutations": batch},
+        headers={**org.rep_a.headers, "Accept-Encoding": encoding},
+    )
+    assert r.status_code == 200
+    assert r.headers["content-encoding"] == encoding  # what a phone's browser gets
+    after = await _scrape(ops)
+    name = "fieldcrm_sync_mutations_total"
+    assert _value(after, name, outcome="applied") - _value(before, name, outcome="applied") == 40
+
+
 async def test_queue_depths_sla_breaches_and_the_pool_are_read_when_scraped(ops, org: Org) -> None:
     subject = MemoSubject()
     register_subject(subject)

@@ -9,12 +9,14 @@ with ``Authorization: Bearer $FIELDCRM_METRICS_TOKEN``; without a configured tok
 
 import asyncio
 import datetime
+import gzip
 import hmac
 import logging
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import brotli  # type: ignore[import-untyped]
 import msgspec
 from litestar import Request, Response, get
 from litestar.exceptions import NotAuthorizedException, NotFoundException
@@ -90,14 +92,28 @@ def observe_sync_push(outcomes: Iterable[str]) -> None:
     SYNC_BATCH_SIZE.observe(count)
 
 
-def observe_sync_push_answer(status: int, body: bytes) -> None:
-    """Count a sync push from the answer the server sent (the middleware reads it; sync needs no hook)."""
+def _decompressed(body: bytes, encoding: str) -> bytes:
+    if encoding == "gzip":
+        return gzip.decompress(body)
+    if encoding == "br":
+        return bytes(brotli.decompress(body))
+    return body
+
+
+def observe_sync_push_answer(status: int, body: bytes, *, encoding: str = "") -> None:
+    """Count a sync push from the answer the server sent (the middleware reads it; sync needs no hook).
+
+    Args:
+        status: The HTTP status of the answer.
+        body: The answer's body as sent.
+        encoding: Its Content-Encoding (``gzip``, ``br`` or none): answers over 1 KB are compressed.
+    """
     SYNC_PUSHES.labels(status=str(status)).inc()
     if status != 200:
         return
     try:
-        answer = msgspec.json.decode(body, type=_PushAnswer)
-    except msgspec.DecodeError:
+        answer = msgspec.json.decode(_decompressed(body, encoding), type=_PushAnswer)
+    except (msgspec.DecodeError, OSError, brotli.error):
         log.warning("sync push answer not understood for metrics")
         return
     observe_sync_push(r.status for r in answer.results)

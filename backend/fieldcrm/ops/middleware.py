@@ -86,7 +86,7 @@ class RequestContextMiddleware:
             method = str(scope.get("method", ""))
             metrics.observe_request(method=method, route=route, status=answer.status, seconds=seconds)
             if answer.tee and route == metrics.SYNC_PUSH_ROUTE:
-                metrics.observe_sync_push_answer(answer.status, b"".join(answer.teed))
+                metrics.observe_sync_push_answer(answer.status, b"".join(answer.teed), encoding=answer.encoding)
             access_log.info(
                 "%s %s %s",
                 method,
@@ -114,6 +114,7 @@ class _Answer:
         self.status = 500  # an app that never answers is an error
         self.tee = tee
         self.teed: list[bytes] = []
+        self.encoding = ""  # Content-Encoding of the answer (compressed bodies are read back for metrics)
         self._held: Message | None = None  # a problem's start message, sent once its body is complete
         self._body: list[bytes] = []
 
@@ -124,7 +125,8 @@ class _Answer:
             headers.append((REQUEST_ID_HEADER.encode(), self.request_id.encode()))
             message = {**message, "headers": headers}
             content_type = _header(headers, b"content-type") or b""
-            if content_type.startswith(PROBLEM):
+            self.encoding = (_header(headers, b"content-encoding") or b"").decode("latin-1").strip().lower()
+            if content_type.startswith(PROBLEM) and not self.encoding:  # a compressed problem passes as it is
                 self._held = message
                 return
             await self._send(message)
