@@ -140,6 +140,12 @@ def _time_bounds(periods: Sequence[Period]) -> list[tuple[Any, Any]]:
     return [p.utc_bounds() for p in periods]
 
 
+def _tier_case() -> str:
+    """SQL naming the tier's cut-off date among three parameters (A, B, C; no tier reads as C)."""
+    p = _date_param()
+    return f"(CASE COALESCE(a.tier, 'C') WHEN 'A' THEN {p} WHEN 'B' THEN {p} ELSE {p} END)"
+
+
 def _date_param() -> str:
     # PostgreSQL cannot infer a parameter's type inside CASE; SQLite compares ISO date text as is.
     return "{}" if isinstance(engine(), FieldcrmSQLiteEngine) else "CAST({} AS DATE)"
@@ -208,8 +214,7 @@ class Collector:
             return
         targets = get_settings().visit_targets
         scoped, s_args = self.flt.on("a.owner")
-        p = _date_param()
-        tier_case = f"(CASE COALESCE(a.tier, 'C') WHEN 'A' THEN {p} WHEN 'B' THEN {p} ELSE {p} END)"
+        tier_case = _tier_case()
         for index, period in enumerate(self.periods):
             day = min(period.end, today)
             cutoffs = [day - datetime.timedelta(days=targets[t]) for t in TIERS]
@@ -221,21 +226,41 @@ class Collector:
                 )
                 rows = await self._run(sql, [*cutoffs, *s_args])
             else:
-                # Each account's last counted visit on or before the day: one index seek per account in reach.
-                last = (
-                    "(SELECT MAX(v.checked_in_on) FROM visits v WHERE v.account = a.id "
-                    "AND v.counts_for_coverage = {} AND v.checked_in_on <= {})"
-                )
-                sql = (
-                    f"SELECT a.owner AS k, {index} AS b, COALESCE(a.tier, 'C') AS tier, COUNT(*) AS n, "
-                    f"SUM(CASE WHEN {last} >= {tier_case} THEN 1 ELSE 0 END) AS covered FROM accounts a "
-                    f"WHERE a.deleted_at IS NULL AND {scoped} GROUP BY 1, 2, 3"
-                )
-                rows = await self._run(sql, [True, day, *cutoffs, *s_args])
+                rows = await self._run(*self._past_coverage(index, day, cutoffs))
             for r in rows:
                 if (f := self._file(r)) is not None:
                     f.accounts_by_tier[r["tier"]] += _int(r["n"])
                     f.covered_by_tier[r["tier"]] += _int(r["covered"])
+
+    def _past_coverage(self, index: int, day: datetime.date, cutoffs: list[datetime.date]) -> tuple[str, list[Any]]:
+        """Accounts by tier, and those whose last counted visit on or before ``day`` is within their interval.
+
+        The same figure two ways, each the fast one on its engine: SQLite seeks each account's last visit in
+        the (account, counted, day) index; PostgreSQL aggregates the widest interval's visits once and joins.
+        """
+        scoped, s_args = self.flt.on("a.owner")
+        tier_case = _tier_case()
+        head = f"SELECT a.owner AS k, {index} AS b, COALESCE(a.tier, 'C') AS tier, COUNT(*) AS n, "
+        tail = f"WHERE a.deleted_at IS NULL AND {scoped} GROUP BY 1, 2, 3"
+        if isinstance(engine(), FieldcrmSQLiteEngine):
+            last = (
+                "(SELECT MAX(v.checked_in_on) FROM visits v WHERE v.account = a.id "
+                "AND v.counts_for_coverage = {} AND v.checked_in_on <= {})"
+            )
+            sql = f"{head}SUM(CASE WHEN {last} >= {tier_case} THEN 1 ELSE 0 END) AS covered FROM accounts a {tail}"
+            return sql, [True, day, *cutoffs, *s_args]
+        widest = day - datetime.timedelta(days=max(get_settings().visit_targets.values()))
+        inner, i_args = "", list[Any]()
+        if self.flt.subject is not None or not scope.sees_everything(self.flt.actor):
+            inner_sql, i_args = self.flt.on("a2.owner")  # only the visits of the accounts in reach
+            inner = f"AND v.account IN (SELECT a2.id FROM accounts a2 WHERE {inner_sql}) "
+        sql = (
+            f"{head}SUM(CASE WHEN l.last >= {tier_case} THEN 1 ELSE 0 END) AS covered FROM accounts a "
+            "LEFT JOIN (SELECT v.account AS account, MAX(v.checked_in_on) AS last FROM visits v "
+            "WHERE v.checked_in_on >= {} AND v.checked_in_on <= {} AND v.counts_for_coverage = {} "
+            f"{inner}GROUP BY v.account) l ON l.account = a.id {tail}"
+        )
+        return sql, [*cutoffs, widest, day, True, *i_args, *s_args]
 
     async def selling(self, won_stages: Sequence[str], lost_stages: Sequence[str]) -> None:
         """New opportunities, wins and losses closed, the open pipeline expected to close in the period."""
