@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from fieldcrm.app import create_app
+from fieldcrm.lib import security_headers
 from fieldcrm.settings import load_settings
 from tests.factories import Org, make_account
 from tests.sales.helpers import product, quote
@@ -79,3 +80,10 @@ async def test_sync_pull_exports_and_push_subscribe_are_limited_per_user(org: Or
         assert [r.status_code for r in subscribes][-1] == 429
         # ordinary reads are not counted
         assert "ratelimit-limit" not in (await client.get("/api/me", headers=org.rep_a.headers)).headers
+
+
+def test_the_pwa_files_keep_their_own_policy() -> None:
+    # A policy sent with the service worker's script would bind the worker itself (no fetch at all).
+    assert security_headers._csp_for("/sw.js", "text/javascript") is None
+    assert security_headers._csp_for("/assets/index-abc.js", "text/javascript") is None
+    assert "sandbox" in (security_headers._csp_for("/api/me", "application/json") or "")

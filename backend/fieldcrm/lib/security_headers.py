@@ -8,7 +8,8 @@ Content-Security-Policy, a photo its own sandbox):
 - ``Referrer-Policy: no-referrer``: URLs (ids, tokens of calendar feeds) never leak to other sites.
 - ``Content-Security-Policy``: HTML the server writes (the quote print page) runs no script and loads
   nothing from elsewhere; every other answer (JSON, files) may load nothing and runs sandboxed.
-  The API explorer under /schema loads its own scripts, so it gets only ``frame-ancestors 'none'``.
+  The API explorer under /schema loads its own scripts, so it gets only ``frame-ancestors 'none'``; the
+  PWA's files keep their own (a policy sent with sw.js would bind the service worker itself).
 """
 
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -39,9 +40,12 @@ ALWAYS = {
 }
 
 
-def _csp_for(path: str, content_type: str) -> str:
+def _csp_for(path: str, content_type: str) -> str | None:
     if path.startswith("/schema"):
         return EXPLORER_CSP
+    if not path.startswith(("/api/", "/health", "/metrics")):
+        # The PWA's own files: its HTML sets its policy, and a policy on sw.js would bind the service worker.
+        return None
     return PAGE_CSP if content_type.startswith("text/html") else DATA_CSP
 
 
@@ -64,8 +68,9 @@ class SecurityHeadersMiddleware:
                 for name, value in ALWAYS.items():
                     if name not in headers:
                         headers[name] = value
-                if "Content-Security-Policy" not in headers:
-                    headers["Content-Security-Policy"] = _csp_for(path, headers.get("Content-Type", ""))
+                csp = _csp_for(path, headers.get("Content-Type", ""))
+                if csp is not None and "Content-Security-Policy" not in headers:
+                    headers["Content-Security-Policy"] = csp
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
