@@ -33,6 +33,7 @@ from fieldcrm.lib.pagination import PageParams
 from fieldcrm.lib.tables import utcnow
 from fieldcrm.org import scope
 from fieldcrm.org.schemas import Actor
+from fieldcrm.org.tables import User
 from fieldcrm.sales.mutations import MUTATIONS as SALES_MUTATIONS
 from fieldcrm.settings import get_settings
 from fieldcrm.sync import feeds
@@ -461,14 +462,22 @@ async def _moved_since(actor: Actor, since: int) -> list[uuid.UUID]:
     A reassignment concerns the actor if the previous owner or the account (now) is in the actor's
     scope; a move of a person or a unit (no previous owner recorded) concerns everyone.
     """
-    where = [ScopeChange.version > since]
-    before = scope.owner_filter(actor, ScopeChange.old_owner)
-    owned = scope.owner_filter(actor, AccountRow.owner)
-    if before is not None and owned is not None:  # HQ sees every account: every move concerns it
-        now_visible = AccountRow.select(AccountRow.id).where(owned)
-        where.append(ScopeChange.old_owner.is_null() | before | ScopeChange.account_id.is_in(now_visible))
-    rows = await ScopeChange.select(ScopeChange.account_id).where(*where)
-    return list({r["account_id"] for r in rows})
+    rows = await ScopeChange.select(ScopeChange.account_id, ScopeChange.old_owner).where(ScopeChange.version > since)
+    if not rows or scope.sees_everything(actor):  # usually nothing moved; HQ sees every account: every move concerns it
+        return list({r["account_id"] for r in rows})
+    ids = list({r["account_id"] for r in rows})
+    owned = [f] if (f := scope.owner_filter(actor, AccountRow.owner)) is not None else []
+    visible = {r["id"] for r in await AccountRow.select(AccountRow.id).where(AccountRow.id.is_in(ids), *owned)}
+    owners = list({r["old_owner"] for r in rows if r["old_owner"] is not None})
+    limit = scope.user_filter(actor)
+    known = await User.select(User.id).where(User.id.is_in(owners), limit) if owners and limit is not None else []
+    seen_before = {r["id"] for r in known}
+    relevant = {
+        r["account_id"]
+        for r in rows
+        if r["old_owner"] is None or r["old_owner"] in seen_before or r["account_id"] in visible
+    }
+    return list(relevant)
 
 
 async def pull(*, actor: Actor, data: PullRequest) -> PullResponse:
