@@ -105,7 +105,11 @@ async def _account_create(actor: Actor, args: AccountCreateArgs, _: Mutation) ->
             accuracy_m=args.pin_accuracy_m,
         )
     if not found:
-        return None
+        return (
+            {"code": "renamed", "message": f"the code {renamed} was taken, so it was saved as {code}"}
+            if renamed
+            else None
+        )
     names = ", ".join(c.name for c in found[:3])
     msg = f"{args.name} may already exist ({names}); a leader can merge it into the existing account"
     if renamed:
