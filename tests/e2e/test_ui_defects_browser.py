@@ -89,8 +89,10 @@ async def test_a_manager_decides_from_an_approvals_tab_with_the_prompt_out_of_th
     await m.context.grant_permissions(["notifications"], origin=server.base)
     await sign_in(m, org.manager_a)
 
-    # 3: Approvals is a tab of its own for a manager.
+    # 3: Approvals is a tab of its own for a manager; five tabs, each label on one line.
     await expect(m.by("tab-approvals")).to_be_visible()
+    for key in ("accounts", "today", "review", "coverage", "approvals"):
+        assert await one_line(m.by(f"tab-{key}")) == 1, key
     tab_box = await m.by("tab-approvals").bounding_box()
     assert tab_box["height"] >= 44, tab_box
 

@@ -60,13 +60,14 @@ export const coverageScreen: ScreenFactory = async (app) => {
   const groupBy = select({ testid: 'coverage-group-by', 'aria-label': t('coverage.groupBy'), class: 'coverage-group-by' }, GROUPS.map((g) => [g, t(`groupBy.${g}`)] as const), state.groupBy);
   // Scrolls sideways on a phone: reachable and scrollable by keyboard (a focusable, named region).
   const table = h('div', { class: 'table-wrap coverage-table-wrap', testid: 'coverage-table', tabindex: '0', role: 'region', 'aria-label': t('coverage.tab.table') });
+  const tableNote = h('p', { class: 'muted small', testid: 'coverage-targets' });
   const neglected = h('ol', { class: 'plain-list', testid: 'neglected-list' });
   const tabButtons = (['map', 'table', 'neglected'] as const).map((key) =>
     h('button', { type: 'button', class: 'seg-btn', testid: `coverage-tab-${key}`, onclick: () => showTab(key) }, t(`coverage.tab.${key}`)),
   );
   const panels = {
     map: h('section', { class: 'card', testid: 'coverage-panel-map' }, h('div', { class: 'filters filters-3 coverage-filters', testid: 'coverage-filters' }, tier, status, team), mapBox, legend, mapNote),
-    table: h('section', { class: 'card', testid: 'coverage-panel-table' }, groupBy, table),
+    table: h('section', { class: 'card', testid: 'coverage-panel-table' }, groupBy, tableNote, table),
     neglected: h('section', { class: 'card', testid: 'coverage-panel-neglected' }, neglected),
   };
 
@@ -114,9 +115,9 @@ export const coverageScreen: ScreenFactory = async (app) => {
         h('td', null, formatNumber(x.never)),
         h('td', { 'data-share': String(x.coveredShare) }, percent(x.coveredShare)),
       );
+    clear(tableNote, t('coverage.targets', { a: r.targets.a, b: r.targets.b, c: r.targets.c, date: formatDate(r.on) }));
     clear(
       table,
-      h('p', { class: 'muted small' }, t('coverage.targets', { a: r.targets.a, b: r.targets.b, c: r.targets.c, date: formatDate(r.on) })),
       h(
         'table',
         { class: 'data-table coverage-table' },
