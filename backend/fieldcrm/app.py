@@ -221,7 +221,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         request_class=FieldcrmRequest,  # JSON bodies are checked (UTF-8, nesting) before decoding
         # Brotli where the client accepts it, else gzip: a rep's full sync pull shrinks about tenfold on the wire.
-        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, minimum_size=1024),
+        # Only the API: Chromium's service worker fails to install (precache rejected) when the PWA's
+        # static files come compressed by this middleware, and the app would no longer open offline.
+        compression_config=CompressionConfig(
+            backend="brotli", brotli_gzip_fallback=True, minimum_size=1024, exclude=r"^/(?!api/)"
+        ),
         debug=settings.debug,
         logging_config=None,  # `fieldcrm serve` sets up JSON logs (fieldcrm.ops.logs); Litestar's would replace them
     )
