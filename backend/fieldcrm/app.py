@@ -224,7 +224,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Only the API: Chromium's service worker fails to install (precache rejected) when the PWA's
         # static files come compressed by this middleware, and the app would no longer open offline.
         compression_config=CompressionConfig(
-            backend="brotli", brotli_gzip_fallback=True, minimum_size=1024, exclude=r"^/(?!api/)"
+            # Fast levels: brotli 3 takes ~20 ms for a 1.5 MB pull (5, the default, ~60 ms for 10% less).
+            backend="brotli",
+            brotli_quality=3,
+            gzip_compress_level=4,
+            brotli_gzip_fallback=True,
+            minimum_size=1024,
+            exclude=r"^/(?!api/)",
         ),
         debug=settings.debug,
         logging_config=None,  # `fieldcrm serve` sets up JSON logs (fieldcrm.ops.logs); Litestar's would replace them
