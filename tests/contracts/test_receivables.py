@@ -68,7 +68,8 @@ async def test_aging_buckets_at_their_edges(org):
     }
     for days, bucket in expected.items():
         assert receivables.bucket_of(days) == bucket
-        page = await receivables.arrears(actor=rep, page=PAGE, min_days=0, today=due + datetime.timedelta(days=days))
+        on = due + datetime.timedelta(days=days)
+        page = await receivables.arrears(actor=rep, page=PAGE, min_days=0, totals=True, today=on)
         aging = page.items[0].aging
         assert getattr(aging, field[bucket]) == 100 and aging.total_cents == 100, (days, aging)
         assert page.scope_total.total_cents == 100
@@ -89,7 +90,8 @@ async def test_arrears_hold_the_scope_and_page(client, org):
     )
     seen = {}
     for who in ("rep_a", "manager_a", "director", "hq"):
-        r = await client.get("/api/bills/arrears", params={"limit": 2}, headers=org.people[who].headers)
+        params = {"limit": 2, "totals": "true"}
+        r = await client.get("/api/bills/arrears", params=params, headers=org.people[who].headers)
         assert r.status_code == 200, r.text
         body = r.json()
         seen[who] = (body["total"], [i["accountCode"] for i in body["items"]], body["scopeTotal"]["totalCents"])
@@ -99,8 +101,9 @@ async def test_arrears_hold_the_scope_and_page(client, org):
     assert seen["hq"] == (3, ["C1", "B1"], 6_000)
     r = await client.get("/api/bills/arrears", params={"limit": 2, "offset": 2}, headers=org.hq.headers)
     assert [i["accountCode"] for i in r.json()["items"]] == ["A1"] and r.json()["nextCursor"] is None
-    r = await client.get("/api/bills/arrears", params={"limit": 2, "offset": 4}, headers=org.hq.headers)
+    r = await client.get("/api/bills/arrears", params={"limit": 2, "offset": 4, "totals": "1"}, headers=org.hq.headers)
     assert r.json()["items"] == [] and r.json()["total"] == 3 and r.json()["scopeTotal"]["totalCents"] == 6_000
+    assert (await client.get("/api/bills/arrears", headers=org.hq.headers)).json()["scopeTotal"] is None
     r = await client.get("/api/bills", params={"unpaid": "true"}, headers=org.rep_a.headers)
     assert [b["billNumber"] for b in r.json()["items"]] == ["X1"]
 

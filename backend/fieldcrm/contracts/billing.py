@@ -135,6 +135,9 @@ async def upsert_bills(bills: Sequence[BillRow], *, now: datetime.datetime) -> C
         updates,
     )
     counts.inserted, counts.updated = len(inserts), len(updates)
+    if inserts or updates:  # a bill that moved to another account changes both accounts' arrears
+        touched = {b.account_id for b in bills} | {as_uuid(r["account"]) for r in stored.values()}
+        await refresh_arrears(sorted(touched), now=now)
     return counts
 
 
@@ -198,3 +201,22 @@ async def upsert_payments(payments: Sequence[PaymentRow], *, now: datetime.datet
     )
     counts.inserted, counts.updated = len(inserts), len(updates)
     return counts
+
+
+async def refresh_arrears(account_ids: Sequence[uuid.UUID], *, now: datetime.datetime) -> None:
+    """Rewrite the accounts' arrears rows from their bills (inside the caller's write transaction)."""
+    ids = sorted(set(account_ids))
+    for chunk in _chunks(ids):
+        marks = ", ".join("{}" for _ in chunk)
+        rows = await Bill.raw(
+            "SELECT account, MIN(due_on) AS oldest, SUM(amount_due_cents - paid_cents) AS outstanding FROM bills "  # noqa: S608
+            f"WHERE account IN ({marks}) AND status IN ('open', 'partial') AND amount_due_cents > paid_cents "
+            "GROUP BY account",
+            *chunk,
+        )
+        await Bill.raw(f"DELETE FROM account_arrears WHERE account IN ({marks})", *chunk)  # noqa: S608
+        await executemany(
+            "INSERT INTO account_arrears (id, account, oldest_due_on, outstanding_cents, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(uuid.uuid4(), as_uuid(r["account"]), as_date(r["oldest"]), int(r["outstanding"]), now) for r in rows],
+        )

@@ -157,9 +157,10 @@ class BillController(Controller):
         page: PageParams,
         min_days: Annotated[int, QueryParameter(name="minDays", ge=0, le=3650)] = 1,
         owner_id: Annotated[uuid.UUID | None, QueryParameter(name="ownerId")] = None,
+        totals: Annotated[bool, Parameter(description="also the aging of the whole scope")] = False,
     ) -> ArrearsPage:
         """Accounts with unpaid bills, aged in the business time zone, the most overdue first."""
-        return await receivables.arrears(actor=actor, page=page, min_days=min_days, owner_id=owner_id)
+        return await receivables.arrears(actor=actor, page=page, min_days=min_days, owner_id=owner_id, totals=totals)
 
 
 class PaymentController(Controller):

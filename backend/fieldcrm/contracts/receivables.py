@@ -210,65 +210,69 @@ async def arrears(
     page: PageParams,
     min_days: int = 1,
     owner_id: uuid.UUID | None = None,
+    totals: bool = False,
     today: datetime.date | None = None,
 ) -> ArrearsPage:
-    """Accounts in the actor's scope with bills unpaid ``min_days`` or more past due, the most overdue first."""
+    """Accounts in the actor's scope with bills unpaid ``min_days`` or more past due, the most overdue first.
+
+    The page comes from ``account_arrears`` (one row per account with unpaid bills, kept with the bills,
+    in order of its oldest unpaid due date); only the page's accounts' bills are aged. ``totals`` adds the
+    aging of the whole scope, which reads every unpaid bill in it.
+    """
     scope.require(actor, "billing.read")
     today = today or business_today()
     owner_condition, owner_args = scope.owner_sql(actor, "a.owner")
-    aging, aging_args = _aging_sql(today)
-    where = (
-        "b.status IN ('open', 'partial') AND b.amount_due_cents > b.paid_cents AND a.deleted_at IS NULL "
-        f"AND {owner_condition}"
-    )
-    args: list[Any] = [*owner_args]
+    cutoff = today - datetime.timedelta(days=min_days)
+    where = f"a.id = ar.account AND a.deleted_at IS NULL AND {owner_condition} AND ar.oldest_due_on <= {{}}"
+    args: list[Any] = [*owner_args, cutoff]
     if owner_id is not None:
         where += " AND a.owner = {}"
         args.append(owner_id)
-    having = "MIN(b.due_on) <= {}"
-    cutoff = today - datetime.timedelta(days=min_days)
-    base = f"FROM bills b JOIN accounts a ON a.id = b.account WHERE {where}"
-    names = ("current_cents", "d1_30_cents", "d31_60_cents", "d61_90_cents", "d90_plus_cents", "total_cents")
-    grouped = (
-        f"SELECT b.account AS account_id, a.code, a.name, a.owner, MIN(b.due_on) AS oldest, {aging} {base} "
-        f"GROUP BY b.account, a.code, a.name, a.owner HAVING {having}"
-    )
-    # One pass: the page, and (as window sums over every group) the scope's count and totals.
-    windows = ", ".join(f"SUM(g.{n}) OVER () AS scope_{n}" for n in names)
+    # CROSS JOIN keeps SQLite walking account_arrears in due-date order (the page is then an index range, not
+    # a sort of every account); PostgreSQL plans it like any join.
+    base = f"FROM account_arrears ar CROSS JOIN accounts a WHERE {where}"
     rows = await Bill.raw(
-        f"SELECT g.*, COUNT(*) OVER () AS scope_accounts, {windows} FROM ({grouped}) g "  # noqa: S608
-        "ORDER BY g.oldest, g.code LIMIT {} OFFSET {}",
-        *aging_args,
+        f"SELECT ar.account AS account_id, a.code, a.name, a.owner, ar.oldest_due_on AS oldest {base} "
+        "ORDER BY ar.oldest_due_on, a.code LIMIT {} OFFSET {}",
         *args,
-        cutoff,
         page.limit,
         page.offset,
     )
+    counted = await Bill.raw(f"SELECT COUNT(*) AS n {base}", *args)
+    total = int(counted[0]["n"] or 0) if counted else 0
+    aging, aging_args = _aging_sql(today)
+    unpaid = "b.status IN ('open', 'partial') AND b.amount_due_cents > b.paid_cents"
+    by_account: dict[str, Aging] = {}
     if rows:
-        totals = [{"accounts": rows[0]["scope_accounts"], **{n: rows[0][f"scope_{n}"] for n in names}}]
-    elif page.offset:  # past the last page: the totals from a query of their own
-        totals = await Bill.raw(
-            f"SELECT COUNT(*) AS accounts, {', '.join(f'SUM({n}) AS {n}' for n in names)} "  # noqa: S608
-            f"FROM ({grouped}) t",
+        marks = ", ".join("{}" for _ in rows)
+        aged = await Bill.raw(
+            f"SELECT b.account, {aging} FROM bills b WHERE b.account IN ({marks}) AND {unpaid} GROUP BY b.account",  # noqa: S608
+            *aging_args,
+            *[as_uuid(r["account_id"]) for r in rows],
+        )
+        by_account = {str(as_uuid(r["account"])): _aging(r) for r in aged}
+    scope_total = None
+    if totals:
+        summed = await Bill.raw(
+            f"SELECT {aging} FROM bills b JOIN account_arrears ar ON ar.account = b.account "  # noqa: S608
+            f"CROSS JOIN accounts a WHERE {where} AND {unpaid}",
             *aging_args,
             *args,
-            cutoff,
         )
-    else:
-        totals = []
-    total = int(totals[0]["accounts"] or 0) if totals else 0
+        scope_total = _aging(summed[0]) if summed else Aging()
     items = []
     for r in rows:
         oldest = as_date(r["oldest"])
+        account_id = as_uuid(r["account_id"])
         items.append(
             ArrearsRow(
-                account_id=as_uuid(r["account_id"]),
+                account_id=account_id,
                 account_code=r["code"],
                 account_name=r["name"],
                 owner_id=as_uuid(r["owner"]),
                 oldest_due_on=oldest,
                 days_overdue=max(0, (today - oldest).days),
-                aging=_aging(r),
+                aging=by_account.get(str(account_id), Aging()),
             )
         )
     return ArrearsPage(
@@ -276,7 +280,7 @@ async def arrears(
         total=total,
         next_cursor=page.next_cursor(total),
         as_of=today,
-        scope_total=_aging(totals[0]) if totals else Aging(),
+        scope_total=scope_total,
     )
 
 

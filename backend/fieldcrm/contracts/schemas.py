@@ -245,7 +245,7 @@ class ArrearsPage(BaseStruct):
     total: int
     next_cursor: str | None
     as_of: datetime.date
-    scope_total: Aging
+    scope_total: Aging | None  # with ?totals=true: the aging of every account in the scope
 
 
 class CollectionCreate(BaseStruct, forbid_unknown_fields=False):

@@ -146,3 +146,16 @@ class CollectionContact(Table, tablename="collection_contacts"):
     followup_at = Timestamptz(null=True, default=None)
     created_at = created_column()
     updated_at = updated_column()
+
+
+class AccountArrears(Table, tablename="account_arrears"):
+    """Per account with unpaid bills: the oldest unpaid due date and what is unpaid, kept with the bills.
+
+    The arrears list pages on this (by oldest due date) instead of grouping every bill on each request.
+    """
+
+    id = pk()
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, unique=True)
+    oldest_due_on = Date(index=True)
+    outstanding_cents = BigInt(default=0)
+    updated_at = updated_column()
