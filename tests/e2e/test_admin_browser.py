@@ -77,7 +77,8 @@ async def test_hq_administers_the_org_people_and_catalogue_at_a_desk(
     await team_b.click()
     await hq.by("org-move-to").select_option(str(org.units["wuhan"]))
     preview = hq.by("org-move-preview")
-    await expect(preview).to_contain_text("Jinan Team B moves under 武汉 Wuhan, with everything in it (units: 1, people: 2)")
+    moves = "Jinan Team B moves under 武汉 Wuhan, with everything in it (units: 1, people: 2)"
+    await expect(preview).to_contain_text(moves)
     await check(hq, "org-move-1280-en")
     # Two columns at a desk: the tree on the left, the unit's actions on the right.
     tree, side = await hq.by("org-tree").bounding_box(), await hq.by("org-side").bounding_box()
