@@ -236,16 +236,21 @@ async def test_a_draft_edited_offline_after_it_was_submitted_becomes_a_new_revis
     await expect(rep.by("quote-total")).to_have_attribute("data-cents", "100000")
     await rep.by("quote-save").click()
     await expect(rep.by("quote-pending")).to_be_visible()
+    # Submitting offline keeps the draft and queues the submit behind it (nothing is lost).
     await rep.by("quote-submit").click()
-    await expect(rep.by("quote-form-message")).to_contain_text("needs a network")
+    await expect(rep.by("toast")).to_contain_text("submitted for approval as soon as there is a network")
+    await expect(rep.by("quote-state")).to_have_attribute("data-state", "submitted")
+    await expect(rep.by("quote-submit-pending")).to_be_visible()
 
     # Submitted from elsewhere (the desktop) meanwhile, as it was (no discount: approved at once).
     assert (await act(client, org.rep_a, draft["id"], "submit")).status_code == 200
 
     await rep.context.set_offline(False)
-    notice = rep.by("quote-notice")
-    await expect(notice).to_have_attribute("data-code", "revised", timeout=WAIT)
-    await expect(notice).to_contain_text("approved")
+    # The edit became a new revision; the queued submit met a quote no longer a draft and says why.
+    notice = rep.page.locator('[data-testid="quote-notice"][data-code="revised"]')
+    await expect(notice).to_contain_text("approved", timeout=WAIT)
+    refused = rep.page.locator('[data-testid="quote-notice"][data-code="conflict"]')
+    await expect(refused).to_contain_text("was not submitted", timeout=WAIT)
     await expect(rep.by("quote-state")).to_have_attribute("data-state", "approved", timeout=WAIT)
     await notice.get_by_test_id("quote-revision-link").click()
     await expect(rep.by("quote-state")).to_have_attribute("data-state", "draft", timeout=WAIT)

@@ -56,6 +56,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/accounts/{account_id}/commercial": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Commercial */
+        get: operations["ApiAccountsAccountIdCommercialCommercial"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/accounts/{account_id}/contacts": {
         parameters: {
             query?: never;
@@ -139,6 +156,23 @@ export interface paths {
         put?: never;
         /** SetLocation */
         post: operations["ApiAccountsAccountIdLocationSetLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/accounts/{account_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** MergeAccount */
+        post: operations["ApiAccountsAccountIdMergeMergeAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -317,6 +351,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListBills */
+        get: operations["ApiBillsListBills"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bills/arrears": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Arrears */
+        get: operations["ApiBillsArrearsArrears"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetCalendar */
+        get: operations["ApiCalendarGetCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/calendar/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Feed */
+        get: operations["ApiCalendarNameFeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/calendar/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** FeedStatus */
+        get: operations["ApiCalendarFeedFeedStatus"];
+        put?: never;
+        /** RotateFeed */
+        post: operations["ApiCalendarFeedRotateFeed"];
+        /** RevokeFeed */
+        delete: operations["ApiCalendarFeedRevokeFeed"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cases": {
         parameters: {
             query?: never;
@@ -366,6 +487,131 @@ export interface paths {
          * @description Judged on arrival: verified, out_of_range, low_accuracy or unverified, plus flags for review. The same id again answers 200 with the visit already made.
          */
         post: operations["ApiCheckinsCheckIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListCollections */
+        get: operations["ApiCollectionsListCollections"];
+        put?: never;
+        /** RecordCollection */
+        post: operations["ApiCollectionsRecordCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contracts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListContracts */
+        get: operations["ApiContractsListContracts"];
+        put?: never;
+        /** CreateContract */
+        post: operations["ApiContractsCreateContract"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contracts/{contract_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetContract */
+        get: operations["ApiContractsContractIdGetContract"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** UpdateContract */
+        patch: operations["ApiContractsContractIdUpdateContract"];
+        trace?: never;
+    };
+    "/api/contracts/{contract_id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AddDocument
+         * @description The raw file as the body: a PDF, PNG or JPEG (checked by its content), at most 20 MB.
+         */
+        post: operations["ApiContractsContractIdDocumentsAddDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contracts/{contract_id}/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetDocument */
+        get: operations["ApiContractsContractIdDocumentsDocumentIdGetDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contracts/{contract_id}/tariffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** PutTariffs */
+        put: operations["ApiContractsContractIdTariffsPutTariffs"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contracts/{contract_id}/transitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Transition */
+        post: operations["ApiContractsContractIdTransitionsTransition"];
         delete?: never;
         options?: never;
         head?: never;
@@ -472,6 +718,162 @@ export interface paths {
          * @description Send the CSV as the body (Content-Type text/csv) or as the multipart field `file`. 422 with the report under `report` when rows fail and nothing was applied.
          */
         post: operations["ApiImportsImportCsv"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/billing/batches/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetBatch */
+        get: operations["ApiIntegrationsBillingBatchesBatchIdGetBatch"];
+        /** PutBatch */
+        put: operations["ApiIntegrationsBillingBatchesBatchIdPutBatch"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/service-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListServiceAccounts */
+        get: operations["ApiIntegrationsServiceAccountsListServiceAccounts"];
+        put?: never;
+        /** CreateServiceAccount */
+        post: operations["ApiIntegrationsServiceAccountsCreateServiceAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/service-accounts/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetServiceAccount */
+        get: operations["ApiIntegrationsServiceAccountsAccountIdGetServiceAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** UpdateServiceAccount */
+        patch: operations["ApiIntegrationsServiceAccountsAccountIdUpdateServiceAccount"];
+        trace?: never;
+    };
+    "/api/integrations/service-accounts/{account_id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** IssueToken */
+        post: operations["ApiIntegrationsServiceAccountsAccountIdTokensIssueToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/service-accounts/{account_id}/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** RevokeToken */
+        delete: operations["ApiIntegrationsServiceAccountsAccountIdTokensTokenIdRevokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Kpis */
+        get: operations["ApiKpisKpis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/kpis/leaderboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Leaderboard */
+        get: operations["ApiKpisLeaderboardLeaderboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/kpis/leaderboard/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** LeaderboardExport */
+        get: operations["ApiKpisLeaderboardExportLeaderboardExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/kpis/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Trend */
+        get: operations["ApiKpisTrendTrend"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -651,6 +1053,23 @@ export interface paths {
         head?: never;
         /** UpdateUnit */
         patch: operations["ApiOrgUnitsUnitIdUpdateUnit"];
+        trace?: never;
+    };
+    "/api/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListPayments */
+        get: operations["ApiPaymentsListPayments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/products": {
@@ -881,6 +1300,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Report */
+        get: operations["ApiReportsNameReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/{name}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export */
+        get: operations["ApiReportsNameExportExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/segmentation": {
         parameters: {
             query?: never;
@@ -941,6 +1394,145 @@ export interface paths {
         };
         /** Rejections */
         get: operations["ApiSyncRejectionsRejections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListTargets */
+        get: operations["ApiTargetsListTargets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/targets/{level}/{subject_id}/{month}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** PutTarget */
+        put: operations["ApiTargetsLevelSubjectIdMonthPutTarget"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListTasks */
+        get: operations["ApiTasksListTasks"];
+        put?: never;
+        /** CreateTask */
+        post: operations["ApiTasksCreateTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetTask */
+        get: operations["ApiTasksTaskIdGetTask"];
+        put?: never;
+        post?: never;
+        /** DeleteTask */
+        delete: operations["ApiTasksTaskIdDeleteTask"];
+        options?: never;
+        head?: never;
+        /** UpdateTask */
+        patch: operations["ApiTasksTaskIdUpdateTask"];
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Complete */
+        post: operations["ApiTasksTaskIdCompleteComplete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reopen */
+        post: operations["ApiTasksTaskIdReopenReopen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/skip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Skip */
+        post: operations["ApiTasksTaskIdSkipSkip"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today */
+        get: operations["ApiTasksTodayToday"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1160,6 +1752,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWebhooks */
+        get: operations["ApiWebhooksListWebhooks"];
+        put?: never;
+        /** CreateWebhook */
+        post: operations["ApiWebhooksCreateWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetWebhook */
+        get: operations["ApiWebhooksWebhookIdGetWebhook"];
+        put?: never;
+        post?: never;
+        /** DeleteWebhook */
+        delete: operations["ApiWebhooksWebhookIdDeleteWebhook"];
+        options?: never;
+        head?: never;
+        /** UpdateWebhook */
+        patch: operations["ApiWebhooksWebhookIdUpdateWebhook"];
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListDeliveries */
+        get: operations["ApiWebhooksWebhookIdDeliveriesListDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflow-definitions": {
         parameters: {
             query?: never;
@@ -1271,6 +1917,16 @@ export interface components {
             version: number;
             visitRadiusM: number;
         };
+        /** AccountCommercial */
+        AccountCommercial: {
+            /** Format: uuid */
+            accountId: string;
+            contracts: components["schemas"]["ContractSummary"][];
+            nextRenewalOn: string | null;
+            outstandingCents: number;
+            overdueCents: number;
+            tariffs: components["schemas"]["Tariff"][];
+        };
         /** AccountCreate */
         AccountCreate: {
             /** @default  */
@@ -1358,6 +2014,74 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        /** Aging */
+        Aging: {
+            /** @default 0 */
+            currentCents: number;
+            /** @default 0 */
+            d90PlusCents: number;
+            /** @default 0 */
+            d130Cents: number;
+            /** @default 0 */
+            d3160Cents: number;
+            /** @default 0 */
+            d6190Cents: number;
+            /** @default 0 */
+            totalCents: number;
+        };
+        /** ApprovalDecision */
+        ApprovalDecision: {
+            actorName: string;
+            /** Format: date-time */
+            at: string;
+            comment: string;
+            decision: string;
+            onBehalfOfName: string | null;
+        };
+        /** ApprovalRound */
+        ApprovalRound: {
+            endedAt: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            startedAt: string;
+            status: string;
+            steps: components["schemas"]["ApprovalStep"][];
+        };
+        /** ApprovalStep */
+        ApprovalStep: {
+            completedAt: string | null;
+            decisions: components["schemas"]["ApprovalDecision"][];
+            dueAt: string | null;
+            /** Format: uuid */
+            id: string;
+            label: string;
+            name: string;
+            stage: number;
+            status: string;
+        };
+        /** ArrearsPage */
+        ArrearsPage: {
+            /** Format: date */
+            asOf: string;
+            items: components["schemas"]["ArrearsRow"][];
+            nextCursor: string | null;
+            scopeTotal: components["schemas"]["Aging"];
+            total: number;
+        };
+        /** ArrearsRow */
+        ArrearsRow: {
+            accountCode: string;
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            aging: components["schemas"]["Aging"];
+            daysOverdue: number;
+            /** Format: date */
+            oldestDueOn: string;
+            /** Format: uuid */
+            ownerId: string;
+        };
         /** AuditEntry */
         AuditEntry: {
             accountId: string | null;
@@ -1380,6 +2104,77 @@ export interface components {
             items: components["schemas"]["AuditEntry"][];
             nextCursor: string | null;
             total: number;
+        };
+        /** BatchResult */
+        BatchResult: {
+            /** Format: date-time */
+            appliedAt: string;
+            batchId: string;
+            bills: components["schemas"]["SectionCounts"];
+            bodySha256: string;
+            holdings: components["schemas"]["SectionCounts"];
+            payments: components["schemas"]["SectionCounts"];
+            /** @default false */
+            replayed: boolean;
+            revenue: components["schemas"]["SectionCounts"];
+            rows: number;
+            /** @constant */
+            status: "applied";
+            submittedBy: string;
+        };
+        /** BillOut */
+        BillOut: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            amountDueCents: number;
+            billNumber: string;
+            daysOverdue: number;
+            /** Format: date */
+            dueOn: string;
+            /** Format: uuid */
+            id: string;
+            issuedOn: string | null;
+            outstandingCents: number;
+            paidCents: number;
+            period: string;
+            status: string;
+        };
+        /** BillPage */
+        BillPage: {
+            items: components["schemas"]["BillOut"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** Calendar */
+        Calendar: {
+            /** Format: date */
+            from: string;
+            items: components["schemas"]["CalendarItem"][];
+            /** Format: date */
+            to: string;
+            /** Format: uuid */
+            userId: string;
+        };
+        /** CalendarItem */
+        CalendarItem: {
+            accountId?: string | null;
+            accountName?: string | null;
+            allDay: boolean;
+            /** Format: date */
+            date: string;
+            /** Format: date-time */
+            end: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "visit_plan" | "task" | "holding_end" | "approval";
+            /** Format: date-time */
+            start: string;
+            /** @default  */
+            state: string;
+            title: string;
+            url: string;
         };
         /** Case */
         Case: {
@@ -1457,6 +2252,47 @@ export interface components {
             longitude?: number | null;
             sentAt?: string | null;
         };
+        /** Collection */
+        Collection: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            billId: string | null;
+            capturedAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            note: string;
+            promisedCents: number | null;
+            promisedOn: string | null;
+            reason: string;
+            recordedByName: string;
+            status: string;
+        };
+        /** CollectionCreate */
+        CollectionCreate: {
+            /** Format: uuid */
+            accountId: string;
+            billId?: string | null;
+            capturedAt?: string | null;
+            id?: string | null;
+            /** @enum {string} */
+            kind: "promise" | "dispute" | "note";
+            /** @default  */
+            note: string;
+            promisedCents?: number | null;
+            promisedOn?: string | null;
+            /** @default  */
+            reason: string;
+        };
+        /** CollectionPage */
+        CollectionPage: {
+            items: components["schemas"]["Collection"][];
+            nextCursor: string | null;
+            total: number;
+        };
         /** Contact */
         Contact: {
             /** Format: uuid */
@@ -1506,6 +2342,105 @@ export interface components {
             notes?: string;
             phones?: string[];
             title?: string;
+        };
+        /** Contract */
+        Contract: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            allowedActions: string[];
+            autoRenew: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            currency: string;
+            documents: components["schemas"]["Document"][];
+            endOn: string | null;
+            /** Format: uuid */
+            id: string;
+            lines: components["schemas"]["ContractLine"][];
+            noticeDays: number;
+            number: string;
+            quoteIds: string[];
+            renewalOpenedAt: string | null;
+            renewedById: string | null;
+            signatories: string[];
+            signedOn: string | null;
+            startOn: string | null;
+            /** @enum {string} */
+            status: "draft" | "signed" | "active" | "expiring" | "renewed" | "ended" | "terminated";
+            tariffs: components["schemas"]["Tariff"][];
+            title: string;
+            totalCents: number;
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        /** ContractCreate */
+        ContractCreate: {
+            /** Format: uuid */
+            accountId: string;
+            /** @default false */
+            autoRenew: boolean;
+            endOn?: string | null;
+            /** @default 30 */
+            noticeDays: number;
+            startOn?: string | null;
+            tariffs?: components["schemas"]["TariffIn"][];
+            /** @default  */
+            title: string;
+        };
+        /** ContractLine */
+        ContractLine: {
+            discountBp: number;
+            listPriceCents: number;
+            position: number;
+            productCode: string;
+            productId: string | null;
+            productName: string;
+            quantity: number;
+            totalCents: number;
+            unit: string;
+            unitPriceCents: number;
+        };
+        /** ContractPage */
+        ContractPage: {
+            items: components["schemas"]["ContractSummary"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** ContractPatch */
+        ContractPatch: {
+            autoRenew?: boolean;
+            endOn?: string | null;
+            noticeDays?: number;
+            signatories?: string[];
+            startOn?: string | null;
+            title?: string;
+        };
+        /** ContractSummary */
+        ContractSummary: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            autoRenew: boolean;
+            endOn: string | null;
+            /** Format: uuid */
+            id: string;
+            number: string;
+            startOn: string | null;
+            /** @enum {string} */
+            status: "draft" | "signed" | "active" | "expiring" | "renewed" | "ended" | "terminated";
+            title: string;
+            totalCents: number;
+        };
+        /** ContractTransition */
+        ContractTransition: {
+            /** @enum {string} */
+            action: "sign" | "activate" | "renew" | "end" | "terminate";
+            /** @default  */
+            comment: string;
+            signatories?: string[] | null;
+            signedOn?: string | null;
         };
         /** CoverageMap */
         CoverageMap: {
@@ -1664,9 +2599,87 @@ export interface components {
         /** Deletes */
         Deletes: {
             accounts: string[];
+            cases?: string[];
             contacts: string[];
             holdings: string[];
             notes: string[];
+            opportunities?: string[];
+            plans?: string[];
+            projects?: string[];
+            quotes?: string[];
+            tasks?: string[];
+            visits?: string[];
+        };
+        /** Delivery */
+        Delivery: {
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            deadAt: string | null;
+            deliveredAt: string | null;
+            event: string;
+            eventId: string;
+            /** Format: uuid */
+            id: string;
+            lastError: string;
+            lastStatus: number | null;
+            nextAttemptAt: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "dead";
+            tries: components["schemas"]["DeliveryAttempt"][];
+        };
+        /** DeliveryAttempt */
+        DeliveryAttempt: {
+            /** Format: date-time */
+            at: string;
+            durationMs: number;
+            error: string;
+            number: number;
+            statusCode: number | null;
+        };
+        /** DeliveryPage */
+        DeliveryPage: {
+            items: components["schemas"]["Delivery"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** Document */
+        Document: {
+            /** Format: date-time */
+            createdAt: string;
+            filename: string;
+            /** Format: uuid */
+            id: string;
+            mediaType: string;
+            sha256: string;
+            size: number;
+        };
+        /** DuplicateCandidate */
+        DuplicateCandidate: {
+            /** @default  */
+            city: string;
+            /** @default  */
+            code: string;
+            distanceM?: number | null;
+            /** Format: uuid */
+            id: string;
+            inScope: boolean;
+            name: string;
+            ownerName: string;
+            reasons: string[];
+        };
+        /** FeedSecret */
+        FeedSecret: {
+            /** Format: date-time */
+            createdAt: string;
+            secret: string;
+            url: string;
+        };
+        /** FeedStatus */
+        FeedStatus: {
+            createdAt?: string | null;
+            exists: boolean;
+            lastUsedAt?: string | null;
         };
         /** Flag */
         Flag: {
@@ -1814,6 +2827,100 @@ export interface components {
             nextCursor: string | null;
             total: number;
         };
+        /** KpiBlock */
+        KpiBlock: {
+            period: components["schemas"]["PeriodOut"];
+            progress: components["schemas"]["KpiProgress"];
+            targets: components["schemas"]["TargetValues"];
+            values: components["schemas"]["KpiValues"];
+        };
+        /** KpiProgress */
+        KpiProgress: {
+            newOpportunities?: number | null;
+            quotesSent?: number | null;
+            tasksOnTime?: number | null;
+            visitsA?: number | null;
+            visitsB?: number | null;
+            visitsC?: number | null;
+            wonRevenueCents?: number | null;
+        };
+        /** KpiReport */
+        KpiReport: {
+            current: components["schemas"]["KpiBlock"];
+            drillDown: components["schemas"]["Link"] | null;
+            id: string | null;
+            /** @enum {string} */
+            level: "rep" | "team" | "city" | "province" | "hq";
+            name: string;
+            previous: components["schemas"]["KpiBlock"];
+            tasksIncluded: boolean;
+            yearBefore: components["schemas"]["KpiBlock"];
+        };
+        /** KpiValues */
+        KpiValues: {
+            approvalMedianS: number | null;
+            approvalP90S: number | null;
+            approvalsDecided: number;
+            avgDiscountBp: number | null;
+            caseBreachShare: number | null;
+            casesDue: number;
+            caseSlaBreaches: number;
+            coverage: components["schemas"]["TierShares"];
+            lostCount: number;
+            newOpportunities: number;
+            pipeline: components["schemas"]["StageValue"][];
+            pipelineCents: number;
+            pipelineWeightedCents: number;
+            planCompletion: number | null;
+            quotesApproved: number;
+            quotesSent: number;
+            tasksDue: number | null;
+            tasksOnTime: number | null;
+            tasksOnTimeShare: number | null;
+            verifiedShare: number | null;
+            visitsByTier: components["schemas"]["TierCounts"];
+            visitsDone: number;
+            visitsPlanned: number;
+            visitsPlannedDone: number;
+            winRate: number | null;
+            wonCount: number;
+            wonRevenueCents: number;
+        };
+        /** Leaderboard */
+        Leaderboard: {
+            /** @enum {string} */
+            groupBy: "province" | "city" | "team" | "rep" | "account";
+            period: components["schemas"]["PeriodOut"];
+            rows: components["schemas"]["LeaderRow"][];
+            within: components["schemas"]["Link"];
+        };
+        /** LeaderRow */
+        LeaderRow: {
+            avgDiscountBp: number | null;
+            caseSlaBreaches: number;
+            coverageShare: number | null;
+            drillDown: string | null;
+            key: string;
+            kpis: string | null;
+            level: string;
+            name: string;
+            newOpportunities: number;
+            pipelineWeightedCents: number;
+            quotesSent: number;
+            rank: number;
+            verifiedShare: number | null;
+            visitsDone: number;
+            winRate: number | null;
+            wonRevenueCents: number;
+            wonRevenueProgress: number | null;
+            wonRevenueTargetCents: number | null;
+        };
+        /** Link */
+        Link: {
+            href: string;
+            level: string;
+            name: string;
+        };
         /** LocationProposal */
         LocationProposal: {
             /** Format: uuid */
@@ -1884,6 +2991,21 @@ export interface components {
             permissions: string[];
             user: components["schemas"]["User"];
         };
+        /** MergeRequest */
+        MergeRequest: {
+            /** Format: uuid */
+            survivorId: string;
+        };
+        /** MergeResult */
+        MergeResult: {
+            /** Format: uuid */
+            mergedId: string;
+            moved: {
+                [key: string]: number;
+            };
+            /** Format: uuid */
+            survivorId: string;
+        };
         /** Mutation */
         Mutation: {
             args: {
@@ -1895,6 +3017,7 @@ export interface components {
         };
         /** MutationResult */
         MutationResult: {
+            candidates?: components["schemas"]["DuplicateCandidate"][] | null;
             code?: string | null;
             conflicts?: {
                 [key: string]: unknown;
@@ -1926,6 +3049,13 @@ export interface components {
             items: components["schemas"]["NeglectedAccount"][];
             nextCursor: string | null;
             total: number;
+        };
+        /** NewToken */
+        NewToken: {
+            details: components["schemas"]["ServiceToken"];
+            /** Format: uuid */
+            serviceAccountId: string;
+            token: string;
         };
         /** Note */
         Note: {
@@ -2073,6 +3203,34 @@ export interface components {
             tier: components["schemas"]["TierExplanation"];
             timeline: components["schemas"]["TimelineItem"][];
         };
+        /** PaymentOut */
+        PaymentOut: {
+            /** Format: uuid */
+            accountId: string;
+            amountCents: number;
+            billNumber: string | null;
+            /** Format: uuid */
+            id: string;
+            method: string;
+            /** Format: date */
+            paidOn: string;
+            paymentRef: string;
+        };
+        /** PaymentPage */
+        PaymentPage: {
+            items: components["schemas"]["PaymentOut"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** PeriodOut */
+        PeriodOut: {
+            /** Format: date */
+            end: string;
+            kind: string;
+            label: string;
+            /** Format: date */
+            start: string;
+        };
         /** Pipeline */
         Pipeline: {
             openAmountCents: number;
@@ -2205,18 +3363,25 @@ export interface components {
         /** PullResponse */
         PullResponse: {
             accounts: components["schemas"]["Account"][];
+            cases?: components["schemas"]["Case"][];
             contacts: components["schemas"]["Contact"][];
             cursor: string;
             deletes: components["schemas"]["Deletes"];
             holdings: components["schemas"]["Holding"][];
             more: boolean;
             notes: components["schemas"]["Note"][];
+            opportunities?: components["schemas"]["Opportunity"][];
+            plans?: components["schemas"]["VisitPlan"][];
+            projects?: components["schemas"]["Project"][];
+            quotes?: components["schemas"]["SyncedQuote"][];
             reset: boolean;
             revenue: [
                 string,
                 string,
                 number
             ][];
+            tasks?: components["schemas"]["Task"][];
+            visits?: components["schemas"]["Visit"][];
         };
         /** PushDevice */
         PushDevice: {
@@ -2245,6 +3410,8 @@ export interface components {
             quietHours?: components["schemas"]["QuietHours"] | null;
             /** @default true */
             slaWarnings: boolean;
+            /** @default true */
+            taskReminders: boolean;
             /**
              * @description IANA zone, e.g. Asia/Shanghai
              * @default Asia/Shanghai
@@ -2409,6 +3576,24 @@ export interface components {
             nextCursor: string | null;
             total: number;
         };
+        /** ReportColumn */
+        ReportColumn: {
+            key: string;
+            /** @enum {string} */
+            kind: "text" | "int" | "money" | "share" | "bp" | "seconds" | "month";
+            label: string;
+        };
+        /** ReportTable */
+        ReportTable: {
+            columns: components["schemas"]["ReportColumn"][];
+            /** Format: date */
+            end: string;
+            name: string;
+            rows: (string | number | null)[][];
+            /** Format: date */
+            start: string;
+            title: string;
+        };
         /** RevenueMonth */
         RevenueMonth: {
             amountCents: number;
@@ -2432,6 +3617,15 @@ export interface components {
             line: number;
             message: string;
         };
+        /** SectionCounts */
+        SectionCounts: {
+            /** @default 0 */
+            inserted: number;
+            /** @default 0 */
+            unchanged: number;
+            /** @default 0 */
+            updated: number;
+        };
         /** SegmentationResult */
         SegmentationResult: {
             accounts: number;
@@ -2446,6 +3640,52 @@ export interface components {
             totalCents: number;
             windowEnd: string;
             windowStart: string;
+        };
+        /** ServiceAccount */
+        ServiceAccount: {
+            /** Format: date-time */
+            createdAt: string;
+            disabled: boolean;
+            /** Format: uuid */
+            id: string;
+            lastUsedAt: string | null;
+            name: string;
+            scopes: string[];
+            tokens: components["schemas"]["ServiceToken"][];
+        };
+        /** ServiceAccountCreate */
+        ServiceAccountCreate: {
+            name: string;
+            scopes: ("billing:write" | "billing:read" | "accounts:read" | "accounts:write" | "contracts:read")[];
+            /** @default  */
+            tokenLabel: string;
+        };
+        /** ServiceAccountCreated */
+        ServiceAccountCreated: {
+            serviceAccount: components["schemas"]["ServiceAccount"];
+            token: components["schemas"]["NewToken"];
+        };
+        /** ServiceAccountPage */
+        ServiceAccountPage: {
+            items: components["schemas"]["ServiceAccount"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** ServiceAccountPatch */
+        ServiceAccountPatch: {
+            disabled?: boolean;
+            scopes?: ("billing:write" | "billing:read" | "accounts:read" | "accounts:write" | "contracts:read")[];
+        };
+        /** ServiceToken */
+        ServiceToken: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            label: string;
+            lastUsedAt: string | null;
+            prefix: string;
+            revokedAt: string | null;
         };
         /** Stage */
         Stage: {
@@ -2470,6 +3710,14 @@ export interface components {
             /** @default 0 */
             position: number;
             probability: number;
+        };
+        /** StageValue */
+        StageValue: {
+            amountCents: number;
+            count: number;
+            name: string;
+            stage: string;
+            weightedCents: number;
         };
         /** Step */
         Step: {
@@ -2506,6 +3754,225 @@ export interface components {
             auth: string;
             p256dh: string;
         };
+        /** SyncedQuote */
+        SyncedQuote: {
+            /** Format: uuid */
+            accountId: string;
+            accountName: string;
+            approvals: components["schemas"]["ApprovalRound"][];
+            /** Format: date-time */
+            createdAt: string;
+            currency: string;
+            decidedAt: string | null;
+            deepestExcessBp: number;
+            discountBp: number;
+            /** Format: uuid */
+            id: string;
+            lines: components["schemas"]["QuoteLine"][];
+            listTotalCents: number;
+            notes: string;
+            number: string;
+            opportunityId: string | null;
+            /** Format: uuid */
+            ownerId: string;
+            ownerName: string;
+            previousId: string | null;
+            revision: number;
+            /** @enum {string} */
+            state: "draft" | "submitted" | "approved" | "rejected" | "returned" | "sent" | "accepted" | "expired";
+            stateComment: string;
+            submittedAt: string | null;
+            title: string;
+            totalCents: number;
+            /** Format: date-time */
+            updatedAt: string;
+            validUntil: string | null;
+            version: number;
+        };
+        /** Target */
+        Target: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            level: "rep" | "team" | "city" | "province" | "hq";
+            month: string;
+            setByName: string;
+            /** Format: uuid */
+            subjectId: string;
+            subjectName: string;
+            /** Format: date-time */
+            updatedAt: string;
+            values: components["schemas"]["TargetValues"];
+        };
+        /** TargetPage */
+        TargetPage: {
+            items: components["schemas"]["Target"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** TargetPut */
+        TargetPut: {
+            newOpportunities?: number | null;
+            quotesSent?: number | null;
+            tasksOnTime?: number | null;
+            visitsA?: number | null;
+            visitsB?: number | null;
+            visitsC?: number | null;
+            wonRevenueCents?: number | null;
+        };
+        /** TargetValues */
+        TargetValues: {
+            newOpportunities?: number | null;
+            quotesSent?: number | null;
+            tasksOnTime?: number | null;
+            visitsA?: number | null;
+            visitsB?: number | null;
+            visitsC?: number | null;
+            wonRevenueCents?: number | null;
+        };
+        /** Tariff */
+        Tariff: {
+            discountBp: number | null;
+            /** Format: uuid */
+            id: string;
+            priceCents: number | null;
+            productCode: string;
+            productId: string | null;
+            productName: string;
+            validFrom: string | null;
+            validTo: string | null;
+        };
+        /** TariffIn */
+        TariffIn: {
+            discountBp?: number | null;
+            priceCents?: number | null;
+            /** Format: uuid */
+            productId: string;
+            validFrom?: string | null;
+            validTo?: string | null;
+        };
+        /** TariffsPut */
+        TariffsPut: {
+            tariffs: components["schemas"]["TariffIn"][];
+        };
+        /** Task */
+        Task: {
+            accountId: string | null;
+            accountName: string | null;
+            /** Format: uuid */
+            assigneeId: string;
+            assigneeName: string;
+            caseId: string | null;
+            completedAt: string | null;
+            contractId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            creatorId: string | null;
+            description: string;
+            /** Format: date */
+            dueDate: string;
+            dueTime: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "call" | "visit" | "follow_up" | "document" | "collection" | "retention" | "other";
+            opportunityId: string | null;
+            outcome: string;
+            /** @enum {string} */
+            priority: "low" | "normal" | "high" | "urgent";
+            quoteId: string | null;
+            /** @enum {string} */
+            recurrence: "none" | "weekly" | "monthly";
+            recurrenceOf: string | null;
+            remindAt: string | null;
+            remindedAt: string | null;
+            skipReason: string;
+            /** @enum {string} */
+            source: "manual" | "visit_follow_up" | "workflow" | "retention" | "contract" | "import";
+            sourceKey: string | null;
+            /** @enum {string} */
+            state: "open" | "done" | "skipped";
+            title: string;
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        /** TaskComplete */
+        TaskComplete: {
+            /** @default  */
+            outcome: string;
+        };
+        /** TaskCreate */
+        TaskCreate: {
+            accountId?: string | null;
+            assigneeId?: string | null;
+            caseId?: string | null;
+            contractId?: string | null;
+            /** @default  */
+            description: string;
+            /** Format: date */
+            dueDate: string;
+            /** @description HH:MM, business time zone */
+            dueTime?: string | null;
+            id?: string | null;
+            /**
+             * @default other
+             * @enum {string}
+             */
+            kind: "call" | "visit" | "follow_up" | "document" | "collection" | "retention" | "other";
+            opportunityId?: string | null;
+            /**
+             * @default normal
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high" | "urgent";
+            quoteId?: string | null;
+            /**
+             * @default none
+             * @enum {string}
+             */
+            recurrence: "none" | "weekly" | "monthly";
+            remindAt?: string | null;
+            title: string;
+        };
+        /** TaskPage */
+        TaskPage: {
+            items: components["schemas"]["Task"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** TaskPatch */
+        TaskPatch: {
+            accountId?: string | null;
+            assigneeId?: string;
+            baseVersion?: number | null;
+            caseId?: string | null;
+            contractId?: string | null;
+            description?: string;
+            dueDate?: string;
+            /** @description HH:MM, business time zone */
+            dueTime?: string | null;
+            kind?: "call" | "visit" | "follow_up" | "document" | "collection" | "retention" | "other";
+            opportunityId?: string | null;
+            priority?: "low" | "normal" | "high" | "urgent";
+            quoteId?: string | null;
+            recurrence?: "none" | "weekly" | "monthly";
+            remindAt?: string | null;
+            title?: string;
+        };
+        /** TaskSkip */
+        TaskSkip: {
+            reason: string;
+        };
+        /** TierCounts */
+        TierCounts: {
+            /** @default 0 */
+            a: number;
+            /** @default 0 */
+            b: number;
+            /** @default 0 */
+            c: number;
+        };
         /** TierExplanation */
         TierExplanation: {
             /** @enum {null|string} */
@@ -2528,6 +3995,13 @@ export interface components {
             /** @enum {null|string} */
             tier: "A" | "B" | "C" | null;
         };
+        /** TierShares */
+        TierShares: {
+            a?: number | null;
+            all?: number | null;
+            b?: number | null;
+            c?: number | null;
+        };
         /** TimelineItem */
         TimelineItem: {
             /** @default  */
@@ -2542,6 +4016,35 @@ export interface components {
             kind: string;
             refId?: string | null;
             title: string;
+        };
+        /** TokenCreate */
+        TokenCreate: {
+            /** @default  */
+            label: string;
+        };
+        /** Trend */
+        Trend: {
+            id: string | null;
+            kind: string;
+            /** @enum {string} */
+            level: "rep" | "team" | "city" | "province" | "hq";
+            name: string;
+            points: components["schemas"]["TrendPoint"][];
+        };
+        /** TrendPoint */
+        TrendPoint: {
+            approvalMedianS: number | null;
+            avgDiscountBp: number | null;
+            caseSlaBreaches: number;
+            newOpportunities: number;
+            period: components["schemas"]["PeriodOut"];
+            pipelineWeightedCents: number;
+            quotesSent: number;
+            verifiedShare: number | null;
+            visitsDone: number;
+            winRate: number | null;
+            wonRevenueCents: number;
+            wonRevenueTargetCents: number | null;
         };
         /** User */
         User: {
@@ -2705,6 +4208,41 @@ export interface components {
             date?: string;
             purpose?: string;
         };
+        /** Webhook */
+        Webhook: {
+            active: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            description: string;
+            events: string[];
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            updatedAt: string;
+            url: string;
+        };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /** @default  */
+            description: string;
+            events: ("contract.signed" | "contract.amended" | "quote.accepted" | "account.changed" | "case.opened" | "case.closed")[];
+            secret: string;
+            url: string;
+        };
+        /** WebhookPage */
+        WebhookPage: {
+            items: components["schemas"]["Webhook"][];
+            nextCursor: string | null;
+            total: number;
+        };
+        /** WebhookPatch */
+        WebhookPatch: {
+            active?: boolean;
+            description?: string;
+            events?: ("contract.signed" | "contract.amended" | "quote.accepted" | "account.changed" | "case.opened" | "case.closed")[];
+            secret?: string;
+            url?: string;
+        };
         /** WorkStep */
         WorkStep: {
             completedAt: string | null;
@@ -2735,7 +4273,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 orgUnitId?: string | null;
                 ownerId?: string | null;
@@ -2938,7 +4476,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
             };
             header?: never;
@@ -2975,6 +4513,43 @@ export interface operations {
             };
         };
     };
+    ApiAccountsAccountIdCommercialCommercial: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountCommercial"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiAccountsAccountIdContactsListContacts: {
         parameters: {
             query?: {
@@ -2982,7 +4557,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
             };
             header?: never;
@@ -3146,7 +4721,7 @@ export interface operations {
                 endingWithinDays?: number | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
             };
             header?: never;
@@ -3343,6 +4918,47 @@ export interface operations {
             };
         };
     };
+    ApiAccountsAccountIdMergeMergeAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiAccountsAccountIdNotesListNotes: {
         parameters: {
             query?: {
@@ -3350,7 +4966,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
             };
             header?: never;
@@ -3643,7 +5259,7 @@ export interface operations {
                 kind?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
             };
             header?: never;
@@ -3818,6 +5434,231 @@ export interface operations {
             };
         };
     };
+    ApiBillsListBills: {
+        parameters: {
+            query?: {
+                accountId?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+                status?: "open" | "partial" | "paid" | "void" | null;
+                unpaid?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiBillsArrearsArrears: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                minDays?: number;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+                ownerId?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArrearsPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCalendarGetCalendar: {
+        parameters: {
+            query: {
+                from: string;
+                /** @description included; at most 92 days after from */
+                to: string;
+                /** @description a person I see */
+                userId?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Calendar"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCalendarNameFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar; charset=utf-8": string;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCalendarFeedFeedStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedStatus"];
+                };
+            };
+        };
+    };
+    ApiCalendarFeedRotateFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedSecret"];
+                };
+            };
+        };
+    };
+    ApiCalendarFeedRevokeFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     ApiCasesListCases: {
         parameters: {
             query?: {
@@ -3827,7 +5668,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 /** @description only open cases past their SLA */
                 overdue?: boolean;
@@ -3984,6 +5825,417 @@ export interface operations {
             };
         };
     };
+    ApiCollectionsListCollections: {
+        parameters: {
+            query?: {
+                accountId?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                kind?: "promise" | "dispute" | "note" | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiCollectionsRecordCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiContractsListContracts: {
+        parameters: {
+            query?: {
+                accountId?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                endingBefore?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+                status?: "draft" | "signed" | "active" | "expiring" | "renewed" | "ended" | "terminated" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContractPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiContractsCreateContract: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContractCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiContractsContractIdGetContract: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contract_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiContractsContractIdUpdateContract: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contract_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContractPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiContractsContractIdDocumentsAddDocument: {
+        parameters: {
+            query?: {
+                filename?: string;
+            };
+            header?: never;
+            path: {
+                contract_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiContractsContractIdDocumentsDocumentIdGetDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contract_id: string;
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description File Download */
+            200: {
+                headers: {
+                    "cache-control"?: string;
+                    /** @description File size in bytes */
+                    "content-length"?: string;
+                    /** @description Entity tag */
+                    etag?: string;
+                    /** @description Last modified data-time in RFC 2822 format */
+                    "last-modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "": string;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiContractsContractIdTariffsPutTariffs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contract_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TariffsPut"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiContractsContractIdTransitionsTransition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contract_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContractTransition"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contract"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiCoverageCoverage: {
         parameters: {
             query?: {
@@ -4071,7 +6323,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 /** @description a team, city or province */
                 orgUnitId?: string | null;
@@ -4117,7 +6369,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
             };
             header?: never;
@@ -4266,6 +6518,518 @@ export interface operations {
             };
         };
     };
+    ApiIntegrationsBillingBatchesBatchIdGetBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The billing system's id of the batch (1-100 of A-Z a-z 0-9 . _ : -) */
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiIntegrationsBillingBatchesBatchIdPutBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The billing system's id of the batch (1-100 of A-Z a-z 0-9 . _ : -) */
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiIntegrationsServiceAccountsListServiceAccounts: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiIntegrationsServiceAccountsCreateServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceAccountCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountCreated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiIntegrationsServiceAccountsAccountIdGetServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccount"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiIntegrationsServiceAccountsAccountIdUpdateServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceAccountPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccount"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiIntegrationsServiceAccountsAccountIdTokensIssueToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewToken"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiIntegrationsServiceAccountsAccountIdTokensTokenIdRevokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKpisKpis: {
+        parameters: {
+            query?: {
+                /** @description a day in the period (default today) */
+                at?: string | null;
+                /** @description custom: first day */
+                from?: string | null;
+                /** @description the rep (user) or org unit */
+                id?: string | null;
+                level?: "rep" | "team" | "city" | "province" | "hq";
+                /** @description week, month, quarter or custom (with from and to) */
+                period?: string;
+                /** @description custom: last day */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KpiReport"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKpisLeaderboardLeaderboard: {
+        parameters: {
+            query?: {
+                /** @description a day in the period (default today) */
+                at?: string | null;
+                /** @description custom: first day */
+                from?: string | null;
+                groupBy?: "province" | "city" | "team" | "rep" | "account" | null;
+                /** @description week, month, quarter or custom (with from and to) */
+                period?: string;
+                /** @description groupBy=account: whose accounts */
+                rep?: string | null;
+                /** @description custom: last day */
+                to?: string | null;
+                /** @description org unit (default: your own) */
+                within?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Leaderboard"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKpisLeaderboardExportLeaderboardExport: {
+        parameters: {
+            query?: {
+                /** @description a day in the period (default today) */
+                at?: string | null;
+                /** @description csv or xlsx */
+                format?: string;
+                /** @description custom: first day */
+                from?: string | null;
+                groupBy?: "province" | "city" | "team" | "rep" | "account" | null;
+                /** @description zh-CN or en; default: your language setting */
+                lang?: string | null;
+                /** @description week, month, quarter or custom (with from and to) */
+                period?: string;
+                rep?: string | null;
+                /** @description custom: last day */
+                to?: string | null;
+                within?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKpisTrendTrend: {
+        parameters: {
+            query?: {
+                /** @description a day in the period (default today) */
+                at?: string | null;
+                /** @description custom: first day */
+                from?: string | null;
+                /** @description the rep (user) or org unit */
+                id?: string | null;
+                level?: "rep" | "team" | "city" | "province" | "hq";
+                /** @description week, month, quarter or custom (with from and to) */
+                period?: string;
+                /** @description custom: last day */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trend"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiLocationProposalsListProposals: {
         parameters: {
             query?: {
@@ -4273,7 +7037,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 status?: "pending" | "confirmed" | "rejected" | null;
             };
@@ -4378,7 +7142,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 openOnly?: boolean;
                 /** @description Accounts owned in this team or region */
@@ -4644,7 +7408,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 parentId?: string | null;
             };
@@ -4832,6 +7596,49 @@ export interface operations {
             };
         };
     };
+    ApiPaymentsListPayments: {
+        parameters: {
+            query?: {
+                accountId?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiProductsListProducts: {
         parameters: {
             query?: {
@@ -4842,7 +7649,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 q?: string | null;
             };
@@ -5004,7 +7811,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 /** @description The account manager */
                 ownerId?: string | null;
@@ -5208,7 +8015,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
             };
             header?: never;
@@ -5327,7 +8134,7 @@ export interface operations {
                 limit?: number;
                 /** @description Q-2026-00001 */
                 number?: string | null;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 /** @description Accounts owned by this rep */
                 ownerId?: string | null;
@@ -5599,6 +8406,110 @@ export interface operations {
             };
         };
     };
+    ApiReportsNameReport: {
+        parameters: {
+            query?: {
+                /** @description a day in the period (default today) */
+                at?: string | null;
+                /** @description custom: first day */
+                from?: string | null;
+                /** @description the rep (user) or org unit */
+                id?: string | null;
+                /** @description zh-CN or en; default: your language setting */
+                lang?: string | null;
+                level?: "rep" | "team" | "city" | "province" | "hq" | null;
+                /** @description week, month, quarter or custom (with from and to) */
+                period?: string;
+                /** @description custom: last day */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportTable"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsNameExportExport: {
+        parameters: {
+            query?: {
+                /** @description a day in the period (default today) */
+                at?: string | null;
+                /** @description csv or xlsx */
+                format?: string;
+                /** @description custom: first day */
+                from?: string | null;
+                /** @description the rep (user) or org unit */
+                id?: string | null;
+                /** @description zh-CN or en; default: your language setting */
+                lang?: string | null;
+                level?: "rep" | "team" | "city" | "province" | "hq" | null;
+                /** @description week, month, quarter or custom (with from and to) */
+                period?: string;
+                /** @description custom: last day */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiSegmentationRunSegmentation: {
         parameters: {
             query?: never;
@@ -5705,7 +8616,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
             };
             header?: never;
@@ -5740,6 +8651,461 @@ export interface operations {
             };
         };
     };
+    ApiTargetsListTargets: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                level?: "rep" | "team" | "city" | "province" | "hq" | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description YYYY-MM */
+                month?: string | null;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+                subjectId?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTargetsLevelSubjectIdMonthPutTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                level: string;
+                month: string;
+                subject_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetPut"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Target"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTasksListTasks: {
+        parameters: {
+            query?: {
+                accountId?: string | null;
+                assigneeId?: string | null;
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                dueFrom?: string | null;
+                dueTo?: string | null;
+                kind?: "call" | "visit" | "follow_up" | "document" | "collection" | "retention" | "other" | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+                /** @description open and due before today */
+                overdue?: boolean;
+                /** @description due, -due, priority (most urgent first), -priority */
+                sort?: "due" | "-due" | "priority" | "-priority";
+                source?: "manual" | "visit_follow_up" | "workflow" | "retention" | "contract" | "import" | null;
+                state?: "open" | "done" | "skipped" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTasksCreateTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTasksTaskIdGetTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTasksTaskIdDeleteTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTasksTaskIdUpdateTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTasksTaskIdCompleteComplete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskComplete"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTasksTaskIdReopenReopen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTasksTaskIdSkipSkip: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskSkip"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTasksTodayToday: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiUsersListUsers: {
         parameters: {
             query?: {
@@ -5748,7 +9114,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 orgUnitId?: string | null;
                 q?: string | null;
@@ -5912,7 +9278,7 @@ export interface operations {
                 from?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 ownerId?: string | null;
                 status?: "planned" | "done" | "missed" | "cancelled" | null;
@@ -6084,7 +9450,7 @@ export interface operations {
                 from?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 /** @description last day (YYYY-MM-DD) */
                 to?: string | null;
@@ -6371,7 +9737,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
             };
             header?: never;
@@ -6406,6 +9772,246 @@ export interface operations {
             };
         };
     };
+    ApiWebhooksListWebhooks: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWebhooksCreateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWebhooksWebhookIdGetWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWebhooksWebhookIdDeleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWebhooksWebhookIdUpdateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWebhooksWebhookIdDeliveriesListDeliveries: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Rows to skip, 0 to 10000000. */
+                offset?: number;
+                /** @description pending, delivered or dead */
+                status?: string | null;
+            };
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiWorkflowDefinitionsListDefinitions: {
         parameters: {
             query?: {
@@ -6413,7 +10019,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
             };
             header?: never;
@@ -6537,7 +10143,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description Rows to skip. */
+                /** @description Rows to skip, 0 to 10000000. */
                 offset?: number;
                 subjectId: string;
                 /** @description quote, case, project ... */

@@ -138,6 +138,8 @@ export const DATA_STORES = ['accounts', 'contacts', 'holdings', 'notes', 'revenu
 export const VISIT_STORES = ['visits', 'plans', 'photos', 'cache'] as const;
 /** Selling (v3; cases and tasks v4): fetched when online or pulled, kept for offline reading, changed through the outbox. */
 export const SALES_STORES = ['opportunities', 'quotes', 'cases', 'tasks'] as const;
+/** What the sync feed carries besides DATA_STORES (a reset replaces them when the server sends them). */
+export const FEED_STORES = ['visits', 'plans', 'opportunities', 'quotes', 'cases', 'tasks'] as const;
 export const ALL_STORES = ['meta', ...DATA_STORES, 'outbox', 'rejected', ...VISIT_STORES, ...SALES_STORES] as const;
 
 export interface OpenOptions {
@@ -193,6 +195,8 @@ export const META = {
   me: 'me',
   locale: 'locale',
   revenueEnd: 'revenueEnd',
+  /** true once a pull carried the field day (plans, visits, selling, cases, tasks): online reads that stood in for it stop */
+  fieldDayFeed: 'fieldDayFeed',
 } as const;
 
 export async function getMeta<T>(db: AppDB, key: string): Promise<T | undefined> {
@@ -201,6 +205,11 @@ export async function getMeta<T>(db: AppDB, key: string): Promise<T | undefined>
 
 export async function setMeta(db: AppDB, key: string, value: unknown): Promise<void> {
   await db.put('meta', value, key);
+}
+
+/** Whether the sync feed carries the field day here (a pull brought plans, visits, selling, cases and tasks). */
+export async function fieldDayFeed(db: AppDB): Promise<boolean> {
+  return (await db.get('meta', META.fieldDayFeed)) === true;
 }
 
 /** This install's client id, made once (and again only after an explicit sign-out). */

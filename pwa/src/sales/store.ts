@@ -1,10 +1,11 @@
-// Selling on the device: what the server says is fetched when online and kept in IndexedDB for
-// offline reading (opportunities and quotes in their stores, lists and other answers in `cache`);
+// Selling on the device: opportunities, quotes and cases come with the sync pull into their stores;
+// what the feed does not carry (the catalogue, stages, pipeline figures, the inbox, histories) is
+// fetched when online and kept in `cache` (a server without the field day in its feed: lists too);
 // changes go through the outbox (src/sales/mutations.ts). After a sync the rows the server took are
 // fetched again for its numbers, totals and versions.
 import type { App } from '../app';
 import type { ApiResult } from '../api/client';
-import type { AppDB, CacheRow } from '../db/db';
+import { fieldDayFeed, type AppDB, type CacheRow } from '../db/db';
 import { replay, rowKey } from '../sync/mutations';
 import { writeTx } from '../sync/outbox';
 import { PRODUCTS_KEY, STAGES_KEY } from './mutations';
@@ -185,7 +186,8 @@ export async function fetchQuoteList(app: App, scope: string, params: Record<str
 
 /** The list as the device knows it: the server's summaries, with quotes made or changed here on top. */
 export async function loadQuoteList(db: AppDB, scope: string, match: (q: LocalQuote) => boolean): Promise<(QuoteSummary & { _pending?: boolean })[]> {
-  const listed = (await cached<QuoteSummary[]>(db, quotesKey(scope)))?.data ?? [];
+  // With the field day in the feed the quotes store has them all; else the last list read online is merged in.
+  const listed = (await fieldDayFeed(db)) ? [] : ((await cached<QuoteSummary[]>(db, quotesKey(scope)))?.data ?? []);
   const local = (await db.getAll('quotes')).filter(match);
   const byId = new Map<string, QuoteSummary & { _pending?: boolean }>(listed.map((q) => [q.id, q]));
   for (const q of local) {
@@ -270,7 +272,9 @@ let refreshing: Promise<void> | null = null;
 export function refreshSalesAfterSync(app: App): Promise<void> {
   if (!refreshing) {
     refreshing = (async () => {
-      const [opps, quotes] = await Promise.all([app.db.getAll('opportunities'), app.db.getAll('quotes')]);
+      // The pull carries opportunities and quotes (with their numbers, totals and versions): no reads for them.
+      const feed = await fieldDayFeed(app.db);
+      const [opps, quotes] = feed ? [[], []] : await Promise.all([app.db.getAll('opportunities'), app.db.getAll('quotes')]);
       let changed = false;
       for (const o of opps.filter((r) => r._stale)) {
         const r = await fetchOpportunity(app, o.id);

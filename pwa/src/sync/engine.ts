@@ -338,8 +338,9 @@ export class SyncEngine {
       cursor = body.cursor;
       const changed =
         clearFirst ||
-        (body.accounts?.length ?? 0) + (body.contacts?.length ?? 0) + (body.holdings?.length ?? 0) +
-          (body.notes?.length ?? 0) + (body.revenue?.length ?? 0) > 0 ||
+        (['accounts', 'contacts', 'holdings', 'notes', 'revenue', 'plans', 'visits', 'opportunities', 'quotes', 'cases', 'projects', 'tasks'] as const).some(
+          (kind) => (body[kind]?.length ?? 0) > 0,
+        ) ||
         Object.values(body.deletes ?? {}).some((ids) => (ids?.length ?? 0) > 0);
       if (changed) this.events.emit('data', { reset: clearFirst });
       if (!body.more) return null;

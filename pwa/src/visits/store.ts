@@ -1,10 +1,10 @@
-// Field work on the device: today's plan and recent visits are fetched when online and kept in
-// IndexedDB for offline reading (the sync pull does not carry them); check-ins, logs and plans made
+// Field work on the device: plans and visits come with the sync pull (a server without them: they
+// are fetched when online and kept in IndexedDB for offline reading); check-ins, logs and plans made
 // here are mutations (src/sync/mutations.ts) with a local record at once. After a sync the device's
 // records are replaced by the server's (with its verdict), and photos taken offline are uploaded.
 import type { App } from '../app';
 import type { DayPlan, PlanOrder, Visit, VisitPage, VisitPlan, VisitPlanPage } from '../api/types';
-import type { AppDB, LocalPlan, LocalVisit } from '../db/db';
+import { fieldDayFeed, type AppDB, type LocalPlan, type LocalVisit } from '../db/db';
 import { todayIso } from '../db/local';
 import { replay } from '../sync/mutations';
 import { writeTx } from '../sync/outbox';
@@ -206,6 +206,11 @@ let refreshing: Promise<void> | null = null;
 export function refreshAfterSync(app: App): Promise<void> {
   if (!refreshing) {
     refreshing = (async () => {
+      // The pull carries plans and visits (with the server's verdicts): only photos are left to do.
+      if (await fieldDayFeed(app.db)) {
+        if (await uploadPhotos(app)) app.events.emit('data', { reset: false });
+        return;
+      }
       const stale = (await app.db.getAll('visits')).filter((v) => v._stale && !v._local);
       const fetched: Visit[] = [];
       for (const v of stale) {

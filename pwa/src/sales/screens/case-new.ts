@@ -40,7 +40,10 @@ export async function caseCreateScreen(app: App, parts: string[]): Promise<Scree
             name: 'case.create',
             args: { id, accountId: input.accountId, type: input.type as CaseType, priority: input.priority as CasePriority, title: input.title.trim(), description: input.description },
           });
-          app.toast(navigator.onLine ? savedText() : s('case.savedOffline'));
+          // Online, the case is sent at once, so it opens with the steps and deadline the server gave it.
+          if (navigator.onLine) await app.engine.run();
+          const sent = !(await app.db.getAll('outbox')).some((m) => m.name === 'case.create' && m.args.id === id);
+          if (!sent) app.toast(navigator.onLine ? savedText() : s('case.savedOffline'));
           location.hash = salesHref.case(id);
         } catch (error) {
           message.textContent = String(error);

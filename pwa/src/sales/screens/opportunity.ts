@@ -2,7 +2,7 @@
 // server version the edit was made on). When the server kept its own stage, amount or close date
 // (someone changed it meanwhile), the screen shows both values and lets the person pick one.
 import type { App } from '../../app';
-import type { RejectedMutation } from '../../db/db';
+import { fieldDayFeed, type RejectedMutation } from '../../db/db';
 import { formatDate, t } from '../../i18n';
 import { uuid } from '../../lib/uuid';
 import { clear, h } from '../../ui/dom';
@@ -219,7 +219,7 @@ export async function opportunityScreen(app: App, parts: string[]): Promise<Scre
   await paintConflicts();
   let alive = true;
   // One made here is read from the device until the server has it (asking the server first is a 404).
-  if (!isNew && navigator.onLine && row && row._base !== null && !(await waiting(app.db, `opportunities:${id}`))) {
+  if (!isNew && navigator.onLine && row && row._base !== null && !(await fieldDayFeed(app.db)) && !(await waiting(app.db, `opportunities:${id}`))) {
     void fetchOpportunity(app, id).then(async () => {
       if (!alive) return;
       row = await app.db.get('opportunities', id);

@@ -3,6 +3,7 @@
 // it has the quote), validity; saved through the outbox, submitted online. Past draft: the state,
 // the actions it allows, the approval history with every decision, and the printable page.
 import type { App } from '../../app';
+import { fieldDayFeed } from '../../db/db';
 import { todayIso } from '../../db/local';
 import { formatDate, formatDateTime, getLocale, t } from '../../i18n';
 import { uuid } from '../../lib/uuid';
@@ -82,7 +83,7 @@ export async function quoteListScreen(app: App): Promise<Screen> {
   };
   await paint();
   let alive = true;
-  if (navigator.onLine) {
+  if (navigator.onLine && !(await fieldDayFeed(app.db))) {
     void fetchQuoteList(app, scope, { ownerId: leader ? undefined : me }).then(async () => {
       if (alive) await paint();
     });
@@ -102,7 +103,9 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
   const isNew = parts[1] === 'new';
   const id = isNew ? uuid() : (parts[1] ?? '');
   let row: LocalQuote | undefined = isNew ? undefined : await app.db.get('quotes', id);
-  if (!isNew && navigator.onLine && (!row || !row._pending)) {
+  // The device's copy first: the pull keeps it current; the server is asked only for one not here.
+  const feed = await fieldDayFeed(app.db);
+  if (!isNew && navigator.onLine && (!row || (!row._pending && !feed))) {
     await fetchQuote(app, id);
     row = await app.db.get('quotes', id);
   }
@@ -376,7 +379,8 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
         // No network (or the draft did not get through): the submit waits in the outbox behind the
         // draft and is applied when it arrives, against the quote's state then.
         await queueSubmit();
-        say(navigator.onLine ? s('quote.submitQueuedOnline') : s('quote.submitQueued'));
+        // The form gives way to the submitted quote (marked as waiting): the toast says what happens next.
+        app.toast(navigator.onLine ? s('quote.submitQueuedOnline') : s('quote.submitQueued'));
         if (isNew) location.hash = salesHref.quote(id);
         else await repaint();
         return;
@@ -385,7 +389,7 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
       if (!result.ok) {
         if (result.status === 0) {
           await queueSubmit();
-          say(s('quote.submitQueued'));
+          app.toast(s('quote.submitQueued'));
           if (isNew) location.hash = salesHref.quote(id);
           else await repaint();
           return;
