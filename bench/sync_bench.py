@@ -222,7 +222,7 @@ async def measure(scale: int, runs: int) -> dict[str, object]:
     from fieldcrm.accounts.tables import Account
     from fieldcrm.app import create_app
     from fieldcrm.cli import migrate
-    from fieldcrm.lib.db import close_engine, open_engine
+    from fieldcrm.lib.db import close_engine, count_queries, open_engine
 
     await migrate()
     await open_engine()
@@ -253,11 +253,13 @@ async def measure(scale: int, runs: int) -> dict[str, object]:
             r = await client.patch(f"/api/accounts/{some['id']}", json={"notes": f"改 {run}"}, headers=headers)
             assert r.status_code == 200, r.text
             started = time.perf_counter()
-            r = await client.post(
-                "/api/sync/pull",
-                json={"clientId": device, "cursor": cursor},
-                headers={**headers, "Accept-Encoding": "br"},
-            )
+            with count_queries() as statements:
+                r = await client.post(
+                    "/api/sync/pull",
+                    json={"clientId": device, "cursor": cursor},
+                    headers={**headers, "Accept-Encoding": "br"},
+                )
+            queries = len(statements)
             deltas.append((time.perf_counter() - started) * 1000)
             body = r.json()
             assert body["reset"] is False, body
@@ -278,6 +280,7 @@ async def measure(scale: int, runs: int) -> dict[str, object]:
         "incremental_pull_ms_p50": round(statistics.median(deltas), 1),
         "incremental_pull_ms_max": round(max(deltas), 1),
         "get_me_ms_p50": round(statistics.median(floor), 1),
+        "incremental_pull_queries": queries,
     }
 
 
