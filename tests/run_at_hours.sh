@@ -15,10 +15,15 @@ IFS='|'
 for moment in $MOMENTS; do
     unset IFS
     echo "== system clock at $moment UTC"
-    # The monotonic clock stays real: asyncio and timeouts measure intervals with it.
+    # An offset from now rather than "@moment": with "@" each process starts its clock at the moment, so a
+    # worker the tests start later would live in the past of the tests that started it.
+    offset=$(( $(date -u -d "$moment" +%s) - $(date -u +%s) ))
+    case $offset in -*) ;; *) offset="+$offset" ;; esac
+    # The monotonic clock stays real (thread waits and asyncio measure intervals with it); time.sleep goes
+    # through tests/at_hours/sitecustomize.py, since libfaketime breaks CPython's sleep in that mode.
     # shellcheck disable=SC2086
-    if ! TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "@$moment" \
-        env -u DATABASE_URL "$PYTHON" -m pytest $TESTS -q -p no:cacheprovider "$@"; then
+    if ! TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH="tests/at_hours${PYTHONPATH:+:$PYTHONPATH}" \
+        faketime -f "$offset" env -u DATABASE_URL "$PYTHON" -m pytest $TESTS -q -p no:cacheprovider "$@"; then
         failed="$failed
   $moment"
     fi
