@@ -230,7 +230,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             gzip_compress_level=4,
             brotli_gzip_fallback=True,
             minimum_size=1024,
-            exclude=r"^/(?!api/)",
+            # Not the PWA's files (a path with an extension outside /api/): a pattern matching "/" too
+            # would make Litestar warn that it bypasses every route.
+            exclude=r"^/(?!api/)[^?]*\.[A-Za-z0-9]+$",
         ),
         debug=settings.debug,
         logging_config=None,  # `fieldcrm serve` sets up JSON logs (fieldcrm.ops.logs); Litestar's would replace them
