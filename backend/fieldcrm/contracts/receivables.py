@@ -215,6 +215,8 @@ async def arrears(
 ) -> ArrearsPage:
     """Accounts in the actor's scope with bills unpaid ``min_days`` or more past due, the most overdue first.
 
+    Accounts owing since the same day come in a fixed but arbitrary order (by id), so paging never sorts.
+
     The page comes from ``account_arrears`` (one row per account with unpaid bills, kept with the bills,
     in order of its oldest unpaid due date); only the page's accounts' bills are aged. ``totals`` adds the
     aging of the whole scope, which reads every unpaid bill in it.
@@ -233,7 +235,7 @@ async def arrears(
     base = f"FROM account_arrears ar CROSS JOIN accounts a WHERE {where}"
     rows = await Bill.raw(
         f"SELECT ar.account AS account_id, a.code, a.name, a.owner, ar.oldest_due_on AS oldest {base} "
-        "ORDER BY ar.oldest_due_on, a.code LIMIT {} OFFSET {}",
+        "ORDER BY ar.oldest_due_on, ar.account LIMIT {} OFFSET {}",  # the order of an index: no sort
         *args,
         page.limit,
         page.offset,
