@@ -29,8 +29,10 @@ from piccolo.table import sort_table_classes
 from fieldcrm.accounts import geo
 from fieldcrm.accounts.services import add_months, fold, month_start
 from fieldcrm.accounts.tables import Account
+from fieldcrm.demo_commercial import build_commercial
 from fieldcrm.demo_field import build_field_work
 from fieldcrm.demo_sales import build_sales
+from fieldcrm.demo_work import build_work
 from fieldcrm.lib.db import FieldcrmSQLiteEngine, engine, write_transaction
 from fieldcrm.lib.tables import utcnow
 from fieldcrm.org.security import hash_password_sync
@@ -1032,6 +1034,9 @@ async def build_demo(*, accounts: int = 2000, seed: int = 42, visits_per_account
         sales = await build_sales(seed=seed, now=builder.now)
         for statement in restore:
             await loader.execute(statement)
+        # After the triggers are back: what goes through the services is stamped for sync as the app stamps it.
+        work = await build_work(seed=seed, now=builder.now)
+        commercial = await build_commercial(seed=seed, now=builder.now)
         if cache_size is not None:
             await loader.execute(f"PRAGMA cache_size = {int(cache_size)}")
     await _tidy(db, sqlite=sqlite)
@@ -1044,5 +1049,7 @@ async def build_demo(*, accounts: int = 2000, seed: int = 42, visits_per_account
         f"{counts['contacts']} contacts, {counts['holdings']} holdings, {counts['revenue']} revenue months; {tiers}; "
         f"{field}; "
         f"{sales}; "
+        f"{work}; "
+        f"{commercial}; "
         f"logins {', '.join(DEMO_LOGINS)} with password {DEMO_PASSWORD}"
     )
