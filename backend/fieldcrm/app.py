@@ -34,6 +34,7 @@ from fieldcrm.notifications.controllers import CONTROLLERS as PUSH_CONTROLLERS
 from fieldcrm.ops import middleware as request_middleware
 from fieldcrm.ops.metrics import metrics_route
 from fieldcrm.org.controllers import AuthController, MeController, OrgUnitController, UserController
+from fieldcrm.retention.controllers import CONTROLLERS as RETENTION_CONTROLLERS
 from fieldcrm.sales.controllers import CONTROLLERS as SALES_CONTROLLERS
 from fieldcrm.settings import Settings, get_settings
 from fieldcrm.sync.controllers import SyncController
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *INTEGRATION_CONTROLLERS,
             *CONTRACT_CONTROLLERS,
             *TASK_CONTROLLERS,
+            *RETENTION_CONTROLLERS,
             SyncController,
         ],
         middleware=[auth_middleware(), *rate_limits.middleware(settings)],  # limits count per signed-in user

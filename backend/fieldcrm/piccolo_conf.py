@@ -22,5 +22,6 @@ APP_REGISTRY = AppRegistry(
         "fieldcrm.analytics.piccolo_app",
         "fieldcrm.integrations.piccolo_app",
         "fieldcrm.contracts.piccolo_app",
+        "fieldcrm.retention.piccolo_app",
     ]
 )

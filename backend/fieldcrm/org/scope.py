@@ -69,6 +69,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "contracts.read": ALL_ROLES,
     "contracts.write": ALL_ROLES,
     "contracts.sign": LEADERS,
+    "retention.read": ALL_ROLES,  # risks of the accounts in one's scope
+    "retention.manage": HQ,  # scoring configuration, strategies, scoring and matching runs
+    "retention.open": LEADERS,  # open a retention episode by hand, confirm its close
 }
 
 # What a service account's scopes let it do: the same permission names as people's roles. A service
