@@ -254,6 +254,10 @@ const en = {
   'settings.storage': 'On this device: {accounts} accounts, {contacts} contacts',
 
   'nav.today': 'Today',
+  'nav.home': 'Home',
+  'nav.team': 'Team',
+  'nav.dashboard': 'Dashboard',
+  'work.addTask': 'Add task',
   'nav.review': 'Review',
   'nav.coverage': 'Coverage',
   'nav.main': 'Main sections',
@@ -435,6 +439,10 @@ const en = {
   'mutation.visit.log': 'Visit log at {account}',
   'mutation.plan.create': 'Plan to visit {account}',
   'mutation.plan.update': 'Change of a plan to visit {account}',
+  'mutation.task.create': 'New task · {account}',
+  'mutation.task.update': 'Task change · {account}',
+  'mutation.task.complete': 'Task done · {account}',
+  'mutation.task.skip': 'Task skipped · {account}',
 
   'lang.en': 'English',
   'lang.zh-CN': '中文（简体）',

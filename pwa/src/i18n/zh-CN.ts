@@ -256,6 +256,10 @@ const zhCN: Record<MsgKey, string> = {
   'settings.storage': '此设备上：{accounts} 个客户，{contacts} 个联系人',
 
   'nav.today': '今日',
+  'nav.home': '首页',
+  'nav.team': '团队',
+  'nav.dashboard': '看板',
+  'work.addTask': '添加任务',
   'nav.review': '审核',
   'nav.coverage': '覆盖',
   'nav.main': '主要栏目',
@@ -437,6 +441,10 @@ const zhCN: Record<MsgKey, string> = {
   'mutation.visit.log': '{account} 的拜访记录',
   'mutation.plan.create': '计划拜访 {account}',
   'mutation.plan.update': '修改拜访 {account} 的计划',
+  'mutation.task.create': '新任务 · {account}',
+  'mutation.task.update': '任务修改 · {account}',
+  'mutation.task.complete': '任务完成 · {account}',
+  'mutation.task.skip': '任务跳过 · {account}',
 
   'lang.en': 'English',
   'lang.zh-CN': '中文（简体）',

@@ -6,12 +6,13 @@ import type { LocalAccount, LocalContact, LocalNote, LocalPlan, LocalVisit, Tx }
 import { todayIso } from '../db/local';
 import { distanceM } from '../visits/geo';
 import { applySales, isSales, rollBackSales, salesAccountOf, salesRowKey, settleSales, type SalesMutationArgs } from '../sales/mutations';
+import { applyTask, isTask, rollBackTask, settleTask, taskAccountOf, taskRowKey, type TaskMutationArgs } from '../work/mutations';
 
 export type AccountChanges = Partial<Pick<Account, 'name' | 'industry' | 'address' | 'city' | 'status' | 'memberLines' | 'notes'>>;
 export type ContactChanges = Partial<Pick<Contact, 'name' | 'title' | 'phones' | 'email' | 'decisionRole' | 'notes'>>;
 
 /** Selling's mutations (opportunity.*, quote.*, approval.decide) live in src/sales/mutations.ts. */
-export interface MutationArgs extends SalesMutationArgs {
+export interface MutationArgs extends SalesMutationArgs, TaskMutationArgs {
   /**
    * A prospect, or a new member company under a group (`parentId`). The phone's fix is a proposed
    * pin (`pinLatitude`, `pinLongitude`, `pinAccuracyM`) that a leader confirms, as a check-in's is.
@@ -89,6 +90,7 @@ export interface Author {
 /** The row a mutation changes, as "store:id". */
 export function rowKey(m: Mutation | NewMutation): string {
   if (isSales(m)) return salesRowKey(m);
+  if (isTask(m)) return taskRowKey(m);
   switch (m.name) {
     case 'account.create':
     case 'account.update':
@@ -111,6 +113,7 @@ export function rowKey(m: Mutation | NewMutation): string {
 /** The rows whose arrival from the server must replay this mutation. */
 export function replayKeys(m: Mutation): string[] {
   if (isSales(m)) return [salesRowKey(m)];
+  if (isTask(m)) return [taskRowKey(m)];
   switch (m.name) {
     case 'account.create':
     case 'account.update':
@@ -128,6 +131,7 @@ export function replayKeys(m: Mutation): string[] {
 /** The account a mutation concerns ('' when the mutation does not say: a visit's check-out or log, a plan's change). */
 export function accountOf(m: Mutation | NewMutation): string {
   if (isSales(m)) return salesAccountOf(m);
+  if (isTask(m)) return taskAccountOf(m);
   switch (m.name) {
     case 'account.create':
     case 'account.update':
@@ -221,6 +225,7 @@ export async function refreshSearch(tx: Tx, accountId: string): Promise<void> {
 /** Apply a mutation to the local copy. Idempotent: replaying it over its own result changes nothing. */
 export async function applyOptimistic(tx: Tx, m: Mutation, author: Author | null): Promise<void> {
   if (isSales(m)) return applySales(tx, m, author);
+  if (isTask(m)) return applyTask(tx, m, author);
   switch (m.name) {
     case 'account.create': {
       const store = tx.objectStore('accounts');
@@ -409,6 +414,7 @@ export async function applyOptimistic(tx: Tx, m: Mutation, author: Author | null
 /** Put back the server's copy of the row a rejected mutation changed (or drop a row made here). */
 export async function rollBack(tx: Tx, m: Mutation): Promise<void> {
   if (isSales(m)) return rollBackSales(tx, m);
+  if (isTask(m)) return rollBackTask(tx, m);
   switch (m.name) {
     case 'account.create': {
       const store = tx.objectStore('accounts');
@@ -536,6 +542,8 @@ export async function settle(tx: Tx, keys: Iterable<string>): Promise<void> {
         delete row._base;
         await tx.objectStore('notes').put(row);
       }
+    } else if (store === 'tasks') {
+      await settleTask(tx, id);
     } else {
       await settleSales(tx, store, id);
     }

@@ -2,6 +2,7 @@
 // only ever needs index.html.
 import { SALES_ROOTS } from '../sales/href';
 import { ADMIN_ROOTS } from '../admin/href';
+import { WORK_ROOTS } from '../work/lazy';
 
 export type Route =
   | { name: 'accounts' }
@@ -22,7 +23,9 @@ export type Route =
   /** the selling screens (src/sales/href.ts): #/sales, #/pipeline, #/opportunities/…, #/quotes/…, #/approvals, #/cases/…, #/projects/… */
   | { name: 'sales'; parts: string[] }
   /** the leaders' and HQ's screens (src/admin/href.ts): #/admin, #/org, #/users, #/catalogue, #/workflow[/<key>], #/delegations, #/imports, #/projects */
-  | { name: 'admin'; parts: string[] };
+  | { name: 'admin'; parts: string[] }
+  /** the work screens (src/work/lazy.ts): #/home, #/tasks/…, #/calendar[/<day>], #/team, #/dashboard[/<level>/<id>] */
+  | { name: 'work'; parts: string[] };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -43,6 +46,7 @@ export function parseRoute(hash: string): Route {
   if (a === 'settings') return { name: 'settings' };
   if (a === 'notifications') return { name: 'notifications' };
   if (a === 'login') return { name: 'login' };
+  if (a && WORK_ROOTS.includes(a)) return { name: 'work', parts };
   if (a && ADMIN_ROOTS.includes(a) && !(a === 'projects' && b)) return { name: 'admin', parts };
   if (a && SALES_ROOTS.includes(a)) return { name: 'sales', parts };
   return { name: 'accounts' };

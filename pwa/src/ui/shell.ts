@@ -23,6 +23,7 @@ import { tabBar } from './screens/tabbar';
 import { salesScreen } from '../sales/lazy';
 import { salesHref } from '../sales/href';
 import { adminScreen } from '../admin/lazy';
+import { workScreen } from '../work/lazy';
 
 export interface Screen {
   el: HTMLElement;
@@ -73,6 +74,8 @@ function factory(route: Route): ScreenFactory {
       return salesScreen;
     case 'admin':
       return adminScreen;
+    case 'work':
+      return workScreen;
   }
 }
 
@@ -142,7 +145,7 @@ export function mountShell(root: HTMLElement, app: App): void {
     if (screen.back) back.setAttribute('href', screen.back);
     main.classList.toggle('main-fill', !!screen.fill);
     // Admin screens are for a desk: tables and two columns, so the frame may be wider than a phone's.
-    root.classList.toggle('app-wide', route.name === 'admin');
+    root.classList.toggle('app-wide', route.name === 'admin' || (route.name === 'work' && ['calendar', 'team', 'dashboard'].includes(route.parts[0] ?? '')));
     tabs.show(route);
     clear(main, screen.el);
     if (!screen.fill) main.scrollTop = 0;

@@ -13,6 +13,7 @@ import type { LocalVisit } from '../../db/db';
 import { fetchAccountVisits, loadAccountVisits } from '../../visits/store';
 import { visitRow } from './visit-bits';
 import { salesLinks } from '../../sales/account-links';
+import { workHref } from '../../work/lazy';
 
 const NOTE_MAX = 10_000;
 
@@ -168,6 +169,7 @@ function visits(accountId: string, rows: readonly LocalVisit[], canCheckIn: bool
           { class: 'row' },
           h('a', { class: 'btn btn-primary', href: href.checkin(accountId), testid: 'acct-checkin-link' }, t('today.checkin')),
           h('a', { class: 'btn', href: href.planNew(accountId), testid: 'acct-plan-link' }, t('today.plan')),
+          h('a', { class: 'btn', href: workHref.taskNew(accountId), testid: 'acct-task-link' }, t('work.addTask')),
         )
       : null,
   );

@@ -4,6 +4,7 @@
 import type { App } from '../../app';
 import { t, type MsgKey } from '../../i18n';
 import { ADMIN_ROOTS } from '../../admin/href';
+import { workHref } from '../../work/lazy';
 import { clear, h } from '../dom';
 import { href, type Route } from '../router';
 
@@ -26,7 +27,14 @@ const named =
 
 export function tabsFor(app: App): Tab[] {
   const hq = app.can('org.manage');
-  const tabs: Tab[] = [{ key: 'accounts', label: 'nav.accounts', to: href.accounts(), match: named('accounts', 'account', 'account-edit', 'contact-new', 'contact-edit') }];
+  const leader = isLeader(app);
+  const work = (root: string) => (r: Route) => r.name === 'work' && r.parts[0] === root;
+  const tabs: Tab[] = [];
+  // A rep's first screen is Home (their week); a leader's day starts from Team, HQ's from the dashboard.
+  if (!hq && !leader) tabs.push({ key: 'home', label: 'nav.home', to: workHref.home(), match: (r) => r.name === 'work' && ['home', 'tasks', 'calendar'].includes(r.parts[0] ?? '') });
+  tabs.push({ key: 'accounts', label: 'nav.accounts', to: href.accounts(), match: named('accounts', 'account', 'account-edit', 'contact-new', 'contact-edit') });
+  if (leader && !hq) tabs.push({ key: 'team', label: 'nav.team', to: workHref.team(), match: work('team') });
+  if (hq) tabs.push({ key: 'dashboard', label: 'nav.dashboard', to: workHref.dashboard(), match: work('dashboard') });
   if (!hq) tabs.push({ key: 'today', label: 'nav.today', to: href.today(), match: named('today', 'plan-new', 'checkin', 'visit') });
   if (isLeader(app)) {
     tabs.push({ key: 'review', label: 'nav.review', to: href.review(), match: named('review') });

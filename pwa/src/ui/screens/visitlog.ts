@@ -12,6 +12,7 @@ import { clear, h } from '../dom';
 import { field, textArea, textInput } from '../form';
 import { href } from '../router';
 import type { ScreenFactory } from '../shell';
+import { workHref } from '../../work/lazy';
 import { distanceText, durationText, flagText, reviewBadge, verdictBadge, verdictHelp } from './visit-bits';
 
 export const visitScreen: ScreenFactory = async (app, route) => {
@@ -194,6 +195,7 @@ export const visitScreen: ScreenFactory = async (app, route) => {
     photoView,
     message,
     save,
+    h('a', { class: 'btn btn-block', href: workHref.taskNew(visit.accountId), testid: 'visit-add-task' }, t('work.addTask')),
   );
 
   const reload = async () => {
