@@ -79,6 +79,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_token: str = ""
     # `fieldcrm worker` touches this file after each turn of its loop (a container health check reads its age).
     worker_heartbeat: str = ""
+    # `fieldcrm worker` serves its own Prometheus counters (push outcomes) on this port when set (internal only).
+    worker_metrics_port: int = 0
 
     @property
     def is_sqlite(self) -> bool:

@@ -18,6 +18,7 @@ from fieldcrm.integrations import delivery as webhook_delivery
 from fieldcrm.lib.db import close_engine, open_engine
 from fieldcrm.notifications.delivery import deliver_due
 from fieldcrm.notifications.digest import queue_daily_digests
+from fieldcrm.ops import metrics
 from fieldcrm.org.services import purge_expired_sessions
 from fieldcrm.sales.quotes import expire_due
 from fieldcrm.settings import get_settings
@@ -50,7 +51,9 @@ async def _purge_decision_keys() -> object:
 
 
 async def _deliver_push() -> object:
-    return await deliver_due()
+    result = await deliver_due()
+    metrics.observe_push_delivery(result)
+    return result
 
 
 async def _deliver_webhooks() -> object:
@@ -142,6 +145,8 @@ async def run_worker(*, jobs: list[Job] | None = None, once: bool = False) -> No
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if get_settings().worker_metrics_port:  # the worker's own counters (push outcomes), on an internal port
+        metrics.serve_worker_metrics(get_settings().worker_metrics_port)
     await open_engine()
     try:
         await run_jobs(jobs if jobs is not None else default_jobs(), stop, once=once)

@@ -22,7 +22,7 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from piccolo.query.functions.aggregate import Count
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -61,6 +61,17 @@ SYNC_PUSHES = Counter(
     ["status"],
     registry=REGISTRY,
 )
+
+PUSH_DELIVERY = Counter(
+    "fieldcrm_push_deliveries",
+    "Outbox rows the delivery loop settled, by outcome (sent, held, skipped, retrying, dead), and subscriptions gone.",
+    ["outcome"],
+    registry=REGISTRY,
+)
+PUSH_REQUESTS = Counter(
+    "fieldcrm_push_requests_accepted", "Web Push requests a push service accepted (201).", registry=REGISTRY
+)
+_PUSH_OUTCOMES = ("sent", "held", "skipped", "retrying", "dead", "gone")
 
 SYNC_PUSH_ROUTE = "/api/sync/push"
 _OUTCOMES = frozenset({"applied", "skipped", "rejected", "conflict", "stopped"})
@@ -117,6 +128,22 @@ def observe_sync_push_answer(status: int, body: bytes, *, encoding: str = "") ->
         log.warning("sync push answer not understood for metrics")
         return
     observe_sync_push(r.status for r in answer.results)
+
+
+def observe_push_delivery(result: object) -> None:
+    """Count one drain of the notification outbox (a ``notifications.delivery.DeliveryResult``)."""
+    for outcome in _PUSH_OUTCOMES:
+        count = int(getattr(result, outcome, 0) or 0)
+        if count:
+            PUSH_DELIVERY.labels(outcome=outcome).inc(count)
+    pushes = int(getattr(result, "pushes", 0) or 0)
+    if pushes:
+        PUSH_REQUESTS.inc(pushes)
+
+
+def serve_worker_metrics(port: int) -> None:
+    """Expose this process's counters (the worker's push outcomes) on an internal port, without a token."""
+    start_http_server(port, registry=_process_registry())
 
 
 # ---------------------------------------------------------------- read at scrape time
