@@ -354,3 +354,20 @@ describe('coverage and the rep map on the device', () => {
     ]);
   });
 });
+
+describe('the pipeline from the device', () => {
+  it('counts every stage and sums the open ones, an opportunity made offline included', async () => {
+    const { pipelineFromRows } = await import('../src/sales/store');
+    const stages = [
+      { key: 'lead', name: 'Lead', nameZh: '线索', position: 1, probability: 10, kind: 'open' as const },
+      { key: 'won', name: 'Won', nameZh: '赢单', position: 2, probability: 100, kind: 'won' as const },
+    ];
+    const won = { ...opportunity('o3', 'a1'), stage: 'won', amountCents: 500_00, weightedCents: 500_00 };
+    const p = pipelineFromRows([opportunity('o1', 'a1'), opportunity('o2', 'a1'), won], stages);
+    expect(p.stages.map((st) => [st.stage, st.count, st.amountCents])).toEqual([
+      ['lead', 2, 200_00],
+      ['won', 1, 500_00],
+    ]);
+    expect([p.openCount, p.openAmountCents, p.openWeightedCents]).toEqual([2, 200_00, 20_00]);
+  });
+});

@@ -135,6 +135,26 @@ export async function fetchOpportunity(app: App, id: string): Promise<'ok' | 'go
   return 'failed';
 }
 
+/** The pipeline by stage worked out from the opportunities on the device (the feed carries them all, open and lately closed). */
+export function pipelineFromRows(rows: readonly Opportunity[], stages: readonly Stage[]): Pipeline {
+  const byStage = new Map(stages.map((st) => [st.key, { stage: st.key, name: st.name, kind: st.kind, count: 0, amountCents: 0, weightedCents: 0 }]));
+  for (const o of rows) {
+    const entry = byStage.get(o.stage);
+    if (!entry) continue;
+    entry.count++;
+    entry.amountCents += o.amountCents;
+    entry.weightedCents += o.weightedCents;
+  }
+  const list = [...byStage.values()];
+  const open = list.filter((st) => st.kind === 'open');
+  return {
+    stages: list,
+    openCount: open.reduce((n, st) => n + st.count, 0),
+    openAmountCents: open.reduce((n, st) => n + st.amountCents, 0),
+    openWeightedCents: open.reduce((n, st) => n + st.weightedCents, 0),
+  };
+}
+
 export function pipelineKey(scope: 'mine' | 'team'): string {
   return `sales:pipeline:${scope}`;
 }

@@ -1,13 +1,15 @@
-// The pipeline: stages with counts, amounts and weighted amounts (the server's figures, kept for
-// offline reading), and the opportunities below, read from the device. Leaders switch between
-// their own and their team's (everything under them).
+// The pipeline: stages with counts, amounts and weighted amounts, and the opportunities below, read
+// from the device. With the opportunities in the sync feed the figures are worked out here (so one
+// made offline counts at once); from an older server they are its figures, kept for offline
+// reading. Leaders switch between their own and their team's (everything under them).
 import type { App } from '../../app';
 import { formatAgo, formatDate } from '../../i18n';
 import { clear, h } from '../../ui/dom';
 import type { Screen } from '../../ui/shell';
 import { salesHref } from '../href';
 import { s } from '../i18n';
-import { cached, fetchOpportunities, fetchPipeline, fetchStages, loadOpportunities, loadStages, pipelineKey } from '../store';
+import { fieldDayFeed } from '../../db/db';
+import { cached, fetchOpportunities, fetchPipeline, fetchStages, loadOpportunities, loadStages, pipelineFromRows, pipelineKey } from '../store';
 import type { LocalOpportunity, Pipeline, Stage } from '../types';
 import { card, formatMoney, pendingBadge, stageName } from './bits';
 
@@ -29,8 +31,10 @@ export async function pipelineScreen(app: App, parts: string[]): Promise<Screen>
   const list = h('ul', { class: 'plain-list', testid: 'opp-list' });
   const asOf = h('p', { class: 'muted small', testid: 'pipe-as-of' });
 
+  const feed = await fieldDayFeed(app.db);
   const read = async () => {
     rows = await loadOpportunities(app.db, { ownerId: scope === 'mine' ? me : undefined });
+    if (feed && stages.length) pipeline = { at: new Date().toISOString(), data: pipelineFromRows(rows, stages) };
   };
 
   const paint = () => {
@@ -108,7 +112,12 @@ export async function pipelineScreen(app: App, parts: string[]): Promise<Screen>
     await read();
     if (alive) paint();
   };
-  if (navigator.onLine) {
+  if (navigator.onLine && feed) {
+    void fetchStages(app).then(async (st) => {
+      if (st) stages = st;
+      if (alive) await reload();
+    });
+  } else if (navigator.onLine) {
     void (async () => {
       const [st, p] = await Promise.all([fetchStages(app), fetchPipeline(app, scope)]);
       if (st) stages = st;
