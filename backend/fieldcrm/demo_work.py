@@ -288,8 +288,8 @@ class _Work:
         if not owned:
             return rows
         for back in range(13):
-            for _ in range(rng.randint(0, 3)):
-                won = rng.random() < 0.3 + 0.3 * skill
+            for i in range(max(1 if back == 1 else 0, rng.randint(0, 3))):
+                won = rng.random() < 0.3 + 0.3 * skill or (i == 0 and back == 1 and rep.username == "rep")
                 start = _month_start(self.today, back)
                 created = _at(start + datetime.timedelta(days=rng.randint(0, 27)), rng.randint(9, 17))
                 closed = created + datetime.timedelta(days=rng.randint(0, 20))
@@ -393,7 +393,7 @@ async def build_work(*, seed: int, now: datetime.datetime) -> str:
     for row in sorted(live, key=lambda r: str(r["id"])):
         owned[row["owner"]].append(row)
     recent = await Visit.select(Visit.id, Visit.account, Visit.user, Visit.checked_in_at).where(
-        Visit.checked_in_at >= now - datetime.timedelta(days=14)
+        Visit.checked_in_at >= now - datetime.timedelta(days=60)
     )
     visits: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for row in sorted(recent, key=lambda r: (r["checked_in_at"], str(r["id"])), reverse=True):
