@@ -137,3 +137,143 @@ class ScoreRun(BaseStruct):
     high: int
     watch: int
     scored_at: datetime.datetime
+
+
+# ---------------------------------------------------------------- strategies
+
+Who = Literal["account_manager", "manager", "director"]
+TaskKind = Literal["call", "visit", "follow_up", "document", "collection", "retention", "other"]
+Outcome = Literal["retained", "partial", "lost"]
+EpisodeState = Literal["open", "closing", "closed"]
+
+
+class StrategyConditions(BaseStruct, forbid_unknown_fields=True):
+    """What must all hold for a strategy to apply (an empty list or null: no condition on that)."""
+
+    tiers: list[Literal["A", "B", "C"]] = msgspec.field(default_factory=list)
+    industries: list[Annotated[str, Meta(min_length=1, max_length=64)]] = msgspec.field(default_factory=list)
+    reasons: list[ReasonCode] = msgspec.field(default_factory=list)  # every one must be present
+    bands: list[Band] = msgspec.field(default_factory=list)
+    contract_end_within_days: Annotated[int, Meta(ge=0, le=730)] | None = None
+    min_revenue_cents: Annotated[int, Meta(ge=0)] | None = None
+    max_revenue_cents: Annotated[int, Meta(ge=0)] | None = None
+
+
+class StrategyAction(BaseStruct, forbid_unknown_fields=True):
+    """A task the strategy gives: its kind, title (``{account}`` is the account's name), whom, when."""
+
+    title: Annotated[str, Meta(min_length=1, max_length=200)]
+    kind: TaskKind = "retention"
+    who: Who = "account_manager"
+    due_in_days: Annotated[int, Meta(ge=0, le=365)] = 7
+    priority: Literal["low", "normal", "high", "urgent"] = "high"
+
+
+class StrategyInput(BaseStruct, forbid_unknown_fields=True):
+    """A strategy as HQ writes it; saving an existing one makes a new version."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    actions: Annotated[list[StrategyAction], Meta(min_length=1, max_length=20)]
+    conditions: StrategyConditions = msgspec.field(default_factory=StrategyConditions)
+    advice: Annotated[str, Meta(max_length=4000)] = ""
+    priority: Annotated[int, Meta(ge=0, le=1000)] = 0
+    retired: bool = False
+
+
+class Strategy(BaseStruct):
+    """One version of a strategy (``id``) of the strategy ``strategyId``."""
+
+    id: uuid.UUID
+    strategy_id: uuid.UUID
+    version: int
+    name: str
+    advice: str
+    conditions: StrategyConditions
+    actions: list[StrategyAction]
+    priority: int
+    retired: bool
+    created_at: datetime.datetime
+
+
+class StrategyPage(BaseStruct):
+    """A page of strategies (the version in force of each)."""
+
+    items: list[Strategy]
+    total: int
+    next_cursor: str | None
+
+
+class Episode(BaseStruct):
+    """A retention episode: the account, the strategy version attached, its tasks, how it ended."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    account_name: str
+    owner_id: uuid.UUID
+    state: EpisodeState
+    strategy: Strategy | None
+    opened_reason: str
+    opened_at: datetime.datetime
+    score_at_open: int
+    revenue_at_open_cents: int
+    tasks_created: int
+    proposed_outcome: Outcome | None
+    proposed_revenue_kept_cents: int | None
+    outcome: Outcome | None
+    revenue_kept_cents: int
+    closed_at: datetime.datetime | None
+    closed_how: str | None
+
+
+class EpisodePage(BaseStruct):
+    """A page of episodes."""
+
+    items: list[Episode]
+    total: int
+    next_cursor: str | None
+
+
+class EpisodeOpen(BaseStruct, forbid_unknown_fields=True):
+    """A leader opens an episode by hand."""
+
+    account_id: uuid.UUID
+
+
+class EpisodeClose(BaseStruct, forbid_unknown_fields=True):
+    """Closing: the outcome, and for a partial retention the monthly revenue kept (cents)."""
+
+    outcome: Outcome
+    revenue_kept_cents: Annotated[int, Meta(ge=0)] | None = None
+
+
+class RunResult(BaseStruct):
+    """What a matching run did."""
+
+    opened: int
+    matched: int
+    tasks: int
+    closed_lost: int
+    closed_retained: int
+
+
+class StrategyOutcome(BaseStruct):
+    """How one strategy did: closed episodes, the retained share (retained or partial) with its 95% Wilson interval."""
+
+    strategy_id: uuid.UUID | None
+    name: str
+    episodes: int
+    closed: int
+    retained: int
+    partial: int
+    lost: int
+    retained_share: float | None
+    wilson_low: float | None
+    wilson_high: float | None
+    revenue_kept_cents: int
+    median_days_to_close: float | None
+
+
+class Outcomes(BaseStruct):
+    """Outcomes per strategy."""
+
+    items: list[StrategyOutcome]
