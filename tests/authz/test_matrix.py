@@ -1727,6 +1727,92 @@ ROWS.extend(
     ]
 )
 
+# retention: risks and episodes in the caller's scope; configuration and strategies read by everyone, edited by HQ
+_STRATEGY = {"name": "挽留", "conditions": {"bands": ["high"]}, "actions": [{"title": "拜访 {account}"}]}
+
+
+async def strategy_targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+    """A strategy HQ wrote, and a nonexistent one."""
+    del persona, fresh
+    from fieldcrm.retention import strategies
+    from fieldcrm.retention.schemas import StrategyAction, StrategyInput
+
+    data = StrategyInput(name="挽留", actions=[StrategyAction(title="拜访 {account}")])
+    strategy = await strategies.create_strategy(actor=ctx.hq_actor, data=data)
+    return [
+        Target("hq's", {"strategy_id": strategy.strategy_id}, who="hq"),
+        Target("nonexistent", {"strategy_id": _missing()}),
+    ]
+
+
+def episode_targets(*, proposed: bool = False) -> Targets:
+    """An open episode (or one whose close is proposed) on a new account of each owner, and a nonexistent one."""
+
+    async def targets(ctx: Ctx, persona: str, fresh: bool) -> list[Target]:
+        del fresh
+        from fieldcrm.retention import episodes
+
+        result = []
+        for owner in _owners(persona):
+            account_id = await ctx.account(owner, fresh=True)
+            episode = await episodes.open_episode(actor=ctx.hq_actor, account_id=account_id)
+            if proposed:
+                # HQ's proposal would close it at once: write the proposal as the account manager does
+                from fieldcrm.retention.tables import Episode as EpisodeRow
+
+                await EpisodeRow.update({EpisodeRow.state: "closing", EpisodeRow.proposed_outcome: "lost"}).where(
+                    EpisodeRow.id == episode.id
+                )
+            result.append(Target(relation(persona, owner), {"episode_id": episode.id}, who=owner))
+        result.append(Target("nonexistent", {"episode_id": _missing()}))
+        return result
+
+    return targets
+
+
+BODIES.update(
+    {
+        "retention.config": json_body(lambda ctx, p, t: {"thresholds": {"watch": 30, "high": 60}}),
+        "retention.strategy": json_body(lambda ctx, p, t: _STRATEGY),
+        "retention.open": json_body(lambda ctx, p, t: {"accountId": str(t.ref)}),
+        "retention.close": json_body(lambda ctx, p, t: {"outcome": "lost"}),
+    }
+)
+EPI = "/api/retention/episodes/{episode_id}"
+ROWS.extend(
+    [
+        Row("GET", "/api/retention/risks", "list", no_target, role_only(200)),
+        Row("GET", "/api/retention/config", "read", no_target, role_only(200)),
+        Row("PUT", "/api/retention/config", "new version", no_target, role_only(200, HQ_ONLY), body="retention.config"),
+        Row("GET", "/api/retention/outcomes", "per strategy", no_target, role_only(200)),
+        Row("GET", "/api/retention/strategies", "list", no_target, role_only(200)),
+        Row(
+            "POST", "/api/retention/strategies", "create", no_target, role_only(201, HQ_ONLY), body="retention.strategy"
+        ),
+        Row(
+            "PUT",
+            "/api/retention/strategies/{strategy_id}",
+            "new version",
+            strategy_targets,
+            role_only(200, HQ_ONLY, miss=404),
+            body="retention.strategy",
+        ),
+        Row("GET", "/api/retention/episodes", "list", no_target, role_only(200)),
+        Row(
+            "POST",
+            "/api/retention/episodes",
+            "open by hand for accountId",
+            account_ref_targets,
+            scoped(201, LEADERS),
+            body="retention.open",
+            fresh=True,
+        ),
+        Row("GET", EPI, "read", episode_targets(), scoped(200)),
+        Row("POST", EPI + "/close", "propose or close", episode_targets(), scoped(200), body="retention.close"),
+        Row("POST", EPI + "/confirm", "confirm", episode_targets(proposed=True), scoped(200, LEADERS)),
+    ]
+)
+
 # Operations in the schema that the matrix leaves out, each with its reason.
 EXCLUDED: dict[tuple[str, str], str] = {
     ("GET", "/health"): "liveness probe: public on purpose, returns no data (tests/api/test_smoke.py)",
