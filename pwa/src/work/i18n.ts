@@ -15,7 +15,8 @@ const en = {
   tooLong: 'Too long (at most 200 characters).',
   badDate: 'A date, such as 2026-12-31.',
   badTime: 'A time, such as 09:30.',
-  badNumber: 'A whole number (money: yuan, such as 120000 or 120000.50).',
+  badNumber: 'A whole number, such as 12.',
+  badMoney: 'An amount in yuan, such as 120000 or 120000.50.',
   cancel: 'Cancel',
   save: 'Save',
   'home.title': 'Home',
@@ -157,10 +158,6 @@ const en = {
   'kpi.period': 'Period',
   'kpi.value': 'Value',
   'kpi.targetCol': 'Target',
-  'mutation.task.create': 'New task · {account}',
-  'mutation.task.update': 'Task change · {account}',
-  'mutation.task.complete': 'Task done · {account}',
-  'mutation.task.skip': 'Task skipped · {account}',
 };
 
 export type WorkKey = keyof typeof en;
@@ -178,7 +175,8 @@ const zh: Record<WorkKey, string> = {
   tooLong: '太长（最多 200 个字符）。',
   badDate: '请输入日期，如 2026-12-31。',
   badTime: '请输入时间，如 09:30。',
-  badNumber: '请输入整数（金额以元计，如 120000 或 120000.50）。',
+  badNumber: '请输入整数，如 12。',
+  badMoney: '请输入金额（元），如 120000 或 120000.50。',
   cancel: '取消',
   save: '保存',
   'home.title': '首页',
@@ -320,10 +318,6 @@ const zh: Record<WorkKey, string> = {
   'kpi.period': '期间',
   'kpi.value': '数值',
   'kpi.targetCol': '目标',
-  'mutation.task.create': '新任务 · {account}',
-  'mutation.task.update': '任务修改 · {account}',
-  'mutation.task.complete': '任务完成 · {account}',
-  'mutation.task.skip': '任务跳过 · {account}',
 };
 
 export function w(key: WorkKey, params?: Params): string {

@@ -274,7 +274,7 @@ function taskItem(app: App, task: WorkTask, day: string): HTMLElement {
 
 async function tasksScreen(app: App, filter: TaskFilter): Promise<Screen> {
   const list = h('ul', { class: 'plain-list work-tasks', testid: 'task-list' });
-  const tabs = h('nav', { class: 'seg', 'aria-label': w('tasks.title'), testid: 'task-filters' });
+  const tabs = h('nav', { class: 'seg work-filters', 'aria-label': w('tasks.title'), testid: 'task-filters' });
   const el = h('div', { class: 'stack work', testid: 'tasks' }, h('div', { class: 'row work-actions' }, h('a', { class: 'btn btn-primary', href: workHref.taskNew(), testid: 'task-add' }, w('tasks.add'))), tabs, list);
   const read = async () => {
     const day = today();
@@ -283,7 +283,7 @@ async function tasksScreen(app: App, filter: TaskFilter): Promise<Screen> {
     clear(
       tabs,
       TASK_FILTERS.map((f) =>
-        h('a', { class: f === filter ? 'seg-btn seg-on' : 'seg-btn', href: workHref.tasks(f), testid: `filter-${f}`, 'aria-current': f === filter ? 'page' : undefined }, `${w(`filter.${f}`)} ${counts[f]}`),
+        h('a', { class: f === filter ? 'seg-btn seg-on' : 'seg-btn', href: workHref.tasks(f), testid: `filter-${f}`, 'aria-current': f === filter ? 'page' : undefined }, h('span', null, w(`filter.${f}`)), h('span', { class: 'work-count' }, formatNumber(counts[f]))),
       ),
     );
     const shown = filterTasks(tasks, filter, day);
@@ -605,7 +605,7 @@ function targetForm(app: App, box: HTMLElement, reps: readonly LeaderRowLite[]):
         event.preventDefault();
         const raw = Object.fromEntries(TARGET_KEYS.map((k) => [k, inputs[k].input.value])) as Record<TargetKey, string>;
         const { values, errors } = parseTargets(raw);
-        for (const k of TARGET_KEYS) inputs[k].setError(errors[k] ? w(errors[k]) : undefined);
+        for (const k of TARGET_KEYS) inputs[k].setError(errors[k] ? w(k === 'wonRevenueCents' ? 'badMoney' : 'badNumber') : undefined);
         if (Object.keys(errors).length) return void (status.textContent = w('team.fixFields'));
         if (!navigator.onLine) return void (status.textContent = w('offline'));
         const result = await app.api.send('PUT', `/api/targets/rep/${encodeURIComponent(who.input.value)}/${month}`, values);
