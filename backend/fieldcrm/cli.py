@@ -121,6 +121,18 @@ def cmd_segment(_: argparse.Namespace) -> None:
     print(result)
 
 
+def cmd_retention(args: argparse.Namespace) -> None:
+    """Score every account's churn risk, or open, match and close retention episodes."""
+    if args.retention_command == "score":
+        from fieldcrm.retention.scoring import score_all
+
+        print(_run(score_all))
+    else:
+        from fieldcrm.retention.episodes import run
+
+        print(_run(run))
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     """Build the demo company (replaces what the database holds)."""
     from fieldcrm.demo import build_demo
@@ -244,6 +256,12 @@ def main(argv: list[str] | None = None) -> None:
     add.set_defaults(func=cmd_user_add)
 
     sub.add_parser("segment", help="recompute A/B/C tiers").set_defaults(func=cmd_segment)
+
+    retention = sub.add_parser("retention", help="churn risk and retention episodes").add_subparsers(
+        dest="retention_command", required=True
+    )
+    for name, text in (("score", "score every account's churn risk"), ("run", "open, match and close episodes")):
+        retention.add_parser(name, help=text).set_defaults(func=cmd_retention)
 
     demo = sub.add_parser("demo", help="load demo data")
     demo.add_argument("--accounts", type=int, default=2000)

@@ -20,6 +20,7 @@ from fieldcrm.notifications.delivery import deliver_due
 from fieldcrm.notifications.digest import queue_daily_digests
 from fieldcrm.ops import metrics
 from fieldcrm.org.services import purge_expired_sessions
+from fieldcrm.retention import episodes, scoring
 from fieldcrm.sales.quotes import expire_due
 from fieldcrm.settings import get_settings
 from fieldcrm.tasks.reminders import send_due_reminders
@@ -76,6 +77,17 @@ async def _expire_quotes() -> object:
     return await expire_due()
 
 
+async def _retention() -> object:
+    scored = await scoring.score_all()
+    ran = await episodes.run()
+    return {
+        "bandChanges": scored.band_changes,
+        "opened": ran.opened,
+        "tasks": ran.tasks,
+        "closed": ran.closed_lost + ran.closed_retained,
+    }
+
+
 async def _task_reminders() -> object:
     return await send_due_reminders()
 
@@ -93,6 +105,7 @@ def default_jobs() -> list[Job]:
         Job("collection tasks and promises", 3600, _collection_tasks),
         Job("queue daily digests", 300, _daily_digests),
         Job("queue task reminders", 30, _task_reminders),
+        Job("retention: score risks, open and match episodes (nightly)", 86400, _retention),
     ]
 
 
