@@ -325,7 +325,7 @@ class _Work:
         rng = self.rng
         if not owned:
             return
-        count = max(1, round(rng.uniform(0.8, 2.8) * self.skill_of(rep)))
+        count = max(2, round(rng.uniform(1, 3.5) * self.skill_of(rep)))
         valid = self.today + datetime.timedelta(days=30)
         for n in range(count):
             lines = rng.choice(_QUOTES)
@@ -348,7 +348,7 @@ class _Work:
                 continue
             await quotes.transition(actor=rep, quote_id=quote.id, data=QuoteTransition(action="send"))
             self.counts["quotes"] += 1
-            back = 0 if n == 0 else rng.choice((0, 1, 1, 2))
+            back = n if n < 2 else rng.choice((0, 1, 1, 2, 3))  # this month, last month, then any
             if back:  # approved and sent in an earlier month
                 day = _month_start(self.today, back) + datetime.timedelta(days=rng.randint(0, 26))
                 sent = _at(day, rng.randint(9, 17))
