@@ -199,7 +199,12 @@ export async function caseScreen(app: App, parts: string[], kind: 'case' | 'proj
     el: h('div', { class: 'stack', testid: 'case-screen', 'data-id': id }, head, h('h2', { class: 'section-title' }, s('case.steps')), steps, history),
     title: item?.title ?? s(kind === 'case' ? 'case.title' : 'project.title'),
     back: kind === 'case' ? salesHref.cases() : salesHref.hub(),
-    refresh: paint,
+    // The pull keeps the device's copy current (a case made here is replaced by the server's, steps and all).
+    async refresh() {
+      const stored = await app.db.get('cases', id);
+      if (stored && (!item || stored.updatedAt >= item.updatedAt || (item.steps.length === 0 && stored.steps.length > 0))) item = stored;
+      await paint();
+    },
     destroy() {
       alive = false;
     },
