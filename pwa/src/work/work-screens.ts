@@ -707,7 +707,7 @@ async function dashboardScreen(app: App, at: { level: Level; id: string | null }
     clear(charts);
     for (const spec of CHARTS) {
       const { labels, series } = trendSeries(got.data.points, spec.series);
-      const names = spec.series.map((s) => (s === 'wonRevenueTargetCents' ? w('kpi.targetCol') : w(spec.title)));
+      const names = spec.series.map((s) => (s === 'wonRevenueTargetCents' ? w('kpi.targetCol') : s === 'wonRevenueCents' ? w('kpi.wonRevenue') : w(spec.title)));
       const fmt = (v: number | null) => (v === null ? '—' : spec.money ? formatMoney(v, true) : formatNumber(v));
       const plot = h('div', { class: 'work-plot', testid: `chart-${spec.key}`, role: 'img', 'aria-label': w('dash.chartOf', { title: w(spec.title), from: labels[0] ?? '', to: labels[labels.length - 1] ?? '' }) });
       const table = h(
