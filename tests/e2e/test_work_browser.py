@@ -90,7 +90,7 @@ async def seed(org: Org) -> uuid.UUID:
 async def test_the_reps_home_and_a_task_added_and_completed_offline_arrive_once(
     org: Org, server_factory: Any, people: Any
 ) -> None:
-    await seed(org)
+    steel = await seed(org)
     server = server_factory()
     rep = await people(server.base)
     await rep.sign_in(org.rep_a)
@@ -105,6 +105,7 @@ async def test_the_reps_home_and_a_task_added_and_completed_offline_arrive_once(
     await expect(rep.by("home-bars").locator("li")).to_have_count(4, timeout=WAIT)
     await expect(rep.by("home-due").get_by_test_id("task-item")).to_have_count(2)
     await expect(rep.by("task-overdue")).to_have_count(1)
+    await expect(rep.by("home-neglected").get_by_text("济南钢铁集团")).to_be_visible()  # never visited
     await check(rep, "work-home-360-en")
 
     # With the network off: add a task, see it at once, complete it with an outcome.
@@ -162,6 +163,23 @@ async def test_the_reps_home_and_a_task_added_and_completed_offline_arrive_once(
     await expect(rep.by("week-day")).to_have_count(7, timeout=WAIT)
     await expect(rep.by("cal-item").filter(has_text="电话回访 济南钢铁")).to_have_count(1, timeout=WAIT)
     await check(rep, "work-calendar-360-en")
+
+    # The personal calendar feed: its address is shown once, and it answers with iCalendar until turned off.
+    await rep.by("feed-create").click()
+    url = await rep.by("feed-url").input_value(timeout=WAIT)
+    assert url.endswith(".ics"), url
+    async with httpx.AsyncClient(timeout=10) as anyone:
+        assert (await anyone.get(url)).text.startswith("BEGIN:VCALENDAR")
+        await rep.by("feed-revoke").click()
+        await expect(rep.by("feed-create")).to_be_visible(timeout=WAIT)
+        assert (await anyone.get(url)).status_code == 404
+
+    # Quick add from an account's 360 picks that account.
+    await rep.page.goto(server.base + f"/#/a/{steel}")
+    await rep.by("acct-task-link").click()
+    await expect(rep.by("task-account")).to_have_value(str(steel), timeout=WAIT)
+    await rep.page.goto(server.base + "/#/calendar")
+    await expect(rep.by("week-day")).to_have_count(7, timeout=WAIT)
     await rep.page.set_viewport_size(DESK)
     await check(rep, "work-calendar-1280-en")
     await rep.page.goto(server.base + "/#/home")

@@ -436,7 +436,9 @@ async function feedBox(app: App, box: HTMLElement): Promise<void> {
   const make = async () => {
     const result = await app.api.post<{ url: string; createdAt: string }>('/api/calendar/feed');
     if (!result.ok) return app.toast(result.problem?.detail ?? w('offline'));
-    const urlInput = h('input', { type: 'text', readOnly: true, value: result.data.url, testid: 'feed-url', 'aria-label': w('cal.feed'), class: 'work-url' });
+    // A phone's calendar app needs the whole address.
+    const address = new URL(result.data.url, location.origin).href;
+    const urlInput = h('input', { type: 'text', readOnly: true, value: address, testid: 'feed-url', 'aria-label': w('cal.feed'), class: 'work-url' });
     clear(
       box,
       h('p', { class: 'field-error', role: 'status' }, w('cal.feedOnce')),
@@ -452,7 +454,7 @@ async function feedBox(app: App, box: HTMLElement): Promise<void> {
             testid: 'feed-copy',
             onclick: async () => {
               try {
-                await navigator.clipboard.writeText(result.data.url);
+                await navigator.clipboard.writeText(address);
               } catch {
                 urlInput.select();
               }
