@@ -131,10 +131,12 @@ async function homeScreen(app: App): Promise<Screen> {
   const due = h('ul', { class: 'plain-list', testid: 'home-due' });
   const plan = h('ul', { class: 'plain-list', testid: 'home-plan' });
   const neglected = h('ul', { class: 'plain-list', testid: 'home-neglected' });
+  const week = h('p', { testid: 'home-week' });
   const el = h(
     'div',
     { class: 'stack work', testid: 'home' },
     h('div', { class: 'row work-actions' }, h('a', { class: 'btn btn-primary', href: workHref.taskNew(), testid: 'home-add-task' }, w('tasks.add')), h('a', { class: 'btn', href: workHref.tasks() }, w('home.allTasks')), h('a', { class: 'btn', href: workHref.calendar() }, w('home.calendar'))),
+    section(w('home.week'), 'home-week-card', week),
     section(w('home.month'), 'home-month', targets),
     section(w('home.due'), 'home-due-card', due),
     section(w('home.plan'), 'home-plan-card', plan),
@@ -145,6 +147,10 @@ async function homeScreen(app: App): Promise<Screen> {
     const day = today();
     const tasks = await allTasks(app);
     const list = [...filterTasks(tasks, 'overdue', day), ...filterTasks(tasks, 'today', day)];
+    const days = weekDays(day);
+    const weekPlans = (await app.db.getAll('plans')).filter((p) => p.date >= days[0]! && p.date <= days[6]! && p.status !== 'cancelled');
+    const weekDone = tasks.filter((t) => t.state === 'done' && String(t.completedAt ?? '').slice(0, 10) >= days[0]!).length;
+    week.textContent = w('home.weekLine', { open: filterTasks(tasks, 'week', day).length, done: weekDone, planned: weekPlans.length, visited: weekPlans.filter((p) => p.status === 'done').length });
     clear(due, list.length ? list.map((t) => taskItem(app, t, day)) : h('li', { class: 'empty' }, w('home.noneDue')));
     const plans = ((await app.db.getAllFromIndex('plans', 'byDate', day)) as LocalPlan[]).filter((p) => p.status !== 'cancelled').sort((a, b) => (a._seq ?? 0) - (b._seq ?? 0));
     clear(
