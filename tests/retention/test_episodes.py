@@ -76,8 +76,11 @@ async def test_tasks_once_per_episode_under_repeated_runs(client: httpx.AsyncCli
     setup = await _setup(client, org)
     for _ in range(3):
         await episodes.run(now=NOW)
-    rows = await Task.select(Task.title, Task.assignee, Task.source_key).where(Task.source == "retention")
+    rows = await Task.select(Task.title, Task.assignee, Task.source_key, Task.remind_at).where(
+        Task.source == "retention"
+    )
     assert len(rows) == 2 + 1 + 1
+    assert {r["remind_at"] for r in rows} == {NOW}  # the reminder job pushes them to the assignee
     assert len({r["source_key"] for r in rows}) == 4
     unpaid = {r["title"]: r["assignee"] for r in rows if "欠费" in r["title"] or "陪访" in r["title"]}
     assert unpaid == {"致电 客户 unpaid_bills 核对欠费": org.rep_a.id, "客户 unpaid_bills：经理陪访": org.manager_a.id}

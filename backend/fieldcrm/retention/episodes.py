@@ -119,8 +119,12 @@ async def _assignee(owner: uuid.UUID, who: str) -> uuid.UUID:
     return as_uuid(leaders[0]["id"]) if leaders else owner
 
 
-async def _make_tasks(today: datetime.date) -> int:
-    """Make the attached strategy's tasks for open episodes (idempotent per episode and action)."""
+async def _make_tasks(now: datetime.datetime) -> int:
+    """Make the attached strategy's tasks for open episodes (idempotent per episode and action).
+
+    Each task's reminder is due at once, so the tasks domain's reminder job pushes it to the assignee.
+    """
+    today = tasks.business_today(now)
     rows = await EpisodeRow.raw(
         "SELECT e.id, e.account, a.owner, a.name AS account_name, s.actions FROM retention_episodes e "
         "JOIN accounts a ON a.id = e.account JOIN retention_strategies s ON s.id = e.strategy "
@@ -138,6 +142,7 @@ async def _make_tasks(today: datetime.date) -> int:
                 assignee_id=await _assignee(as_uuid(r["owner"]), action.who),
                 kind=action.kind,
                 priority=action.priority,
+                remind_at=now,
             )
             try:
                 await tasks.create_task(actor=None, data=data, source="retention", source_key=f"{episode_id}:{index}")
@@ -188,7 +193,7 @@ async def run(*, actor: Actor | None = None, now: datetime.datetime | None = Non
     closed_lost, closed_retained = await _auto_close(now)
     opened = await _open_high(now)
     matched = await _match(today)
-    made = await _make_tasks(today)
+    made = await _make_tasks(now)
     return RunResult(
         opened=opened, matched=matched, tasks=made, closed_lost=closed_lost, closed_retained=closed_retained
     )
@@ -316,7 +321,7 @@ async def open_episode(*, actor: Actor, account_id: uuid.UUID, now: datetime.dat
         )
     today = tasks.business_today(now)
     await _match(today)
-    await _make_tasks(today)
+    await _make_tasks(now)
     return await get_episode(actor=actor, episode_id=episode_id)
 
 
