@@ -268,3 +268,5 @@ async def test_the_hq_dashboard_charts_tables_and_drill_down(
     await hq.page.goto(server.base + "/#/dashboard")
     await expect(hq.by("chart-won").locator("canvas")).to_have_count(1, timeout=WAIT)
     await check(hq, f"work-dashboard-360-{tag}")
+    await hq.by("chart-won").scroll_into_view_if_needed()
+    await check(hq, f"work-dashboard-chart-360-{tag}")

@@ -12,6 +12,8 @@ export function drawChart(
   series: readonly (number | null)[][],
   names: readonly string[],
   format: (v: number | null) => string,
+  /** counts: ticks on whole numbers only */
+  integer = false,
 ): () => void {
   const xs = labels.map((_, i) => i);
   const width = () => Math.max(260, Math.floor(box.clientWidth || 320));
@@ -21,7 +23,8 @@ export function drawChart(
     height: 200,
     legend: { show: true, live: false },
     cursor: { show: true, points: { show: true } },
-    scales: { x: { time: false } },
+    // From zero, with room above the highest point (a target dot at the top edge stays whole).
+    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 4] } },
     axes: [
       {
         values: (_u, splits) => splits.map((i) => {
@@ -32,10 +35,17 @@ export function drawChart(
         stroke: '#444',
         grid: { stroke: '#e5e5e5' },
       },
-      { values: (_u, splits) => splits.map((v) => format(v)), size: narrow() ? 56 : 72, stroke: '#444', grid: { stroke: '#e5e5e5' } },
+      {
+        values: (_u, splits) => splits.map((v) => format(v)),
+        // As wide as its longest label ("CN¥400K" in English, "¥40万" in Chinese).
+        size: (_u, values) => Math.ceil(Math.max(36, ...(values ?? []).map((v) => String(v).length * 8.5)) + 24),
+        stroke: '#444',
+        grid: { stroke: '#e5e5e5' },
+        ...(integer ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000] } : {}),
+      },
     ],
     series: [
-      { label: '' , value: (_u, v) => (v === null ? '' : labels[Math.round(v)] ?? '') },
+      { label: '', value: (_u, v) => (v === null ? '' : labels[Math.round(v)] ?? '') },
       ...names.map((name, i) => ({
         label: name,
         stroke: COLOURS[i % COLOURS.length],

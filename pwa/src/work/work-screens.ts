@@ -737,7 +737,7 @@ async function dashboardScreen(app: App, at: { level: Level; id: string | null }
         toggle.setAttribute('aria-pressed', String(showTable));
       });
       charts.append(h('figure', { class: 'work-figure' }, h('div', { class: 'work-figure-head' }, h('figcaption', { class: 'section-title' }, w(spec.title)), toggle), plot, table));
-      destroyCharts.push(drawChart(plot, labels, series, names, fmt));
+      destroyCharts.push(drawChart(plot, labels, series, names, fmt, !spec.money));
     }
   };
   const readBreakdown = async () => {
