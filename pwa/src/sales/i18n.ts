@@ -165,6 +165,8 @@ const en = {
   'approve.queued': 'Decision saved on this device; it is sent when there is a network.',
   'approve.queuedAs': 'Your decision “{decision}” on version {version} waits to be sent.',
   'approve.refused': 'Your decision “{decision}” (version {version}) was not applied',
+  'approve.outOfOffice': 'Out of office…',
+  'approve.projects': 'Delivery projects',
   'approve.help': 'Decisions made offline are sent when the network returns. The server applies one only if the step still waits and the quote is the version you saw.',
 
   'case.title': 'Case',
@@ -365,6 +367,8 @@ const zh: Record<SalesKey, string> = {
   'approve.queued': '审批意见已保存在本机，联网后发送。',
   'approve.queuedAs': '您对第 {version} 版的“{decision}”等待发送。',
   'approve.refused': '您对第 {version} 版的“{decision}”未生效',
+  'approve.outOfOffice': '外出委托…',
+  'approve.projects': '交付项目',
   'approve.help': '离线时的审批在恢复网络后发送。只有当该步骤仍在等待、且报价仍是您看到的版本时，服务器才会执行。',
 
   'case.title': '工单',
