@@ -349,9 +349,12 @@ async def test_projects_are_searched_and_a_director_delegates_while_away(
     await expect(manager.by("proj-count")).to_have_attribute("data-count", "1", timeout=WAIT)
     await expect(manager.by("proj-row")).to_contain_text("物联网卡")
     await manager.by("proj-owner").select_option("")
+    # Wait for the unfiltered list first: else the previous filter's count of 1 would pass the next check.
+    await expect(manager.by("proj-count")).to_have_attribute("data-count", "2", timeout=WAIT)
     await manager.by("proj-customer").fill("济南钢铁")
+    await expect(manager.by("proj-row")).to_have_count(1, timeout=WAIT)
     await expect(manager.by("proj-count")).to_have_attribute("data-count", "1", timeout=WAIT)
-    await manager.by("proj-open").click()
+    await manager.by("proj-open").filter(has_text="5G 专网一期").click()
     step = manager.by("proj-step").first
     await expect(step).to_contain_text("Demand confirmed")
     await expect(step).to_contain_text("due")
