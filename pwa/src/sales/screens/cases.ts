@@ -1,18 +1,16 @@
 // Cases (complaints, faults, service requests): the list (fetched when online, kept for offline
-// reading), a new case (online: the server starts its work order at once), and a case with its
+// reading; a new case is made offline in case-new.ts), and a case with its
 // steps — the person a step waits for marks it done here (approval.decide on the case's version).
 import type { App } from '../../app';
 import { formatAgo, formatDateTime } from '../../i18n';
-import { uuid } from '../../lib/uuid';
 import { clear, h } from '../../ui/dom';
 import type { Screen } from '../../ui/shell';
 import { salesHref } from '../href';
 import type { SalesMutation } from '../mutations';
 import { s, type SalesKey } from '../i18n';
 import { cached, casesKey, fetchCase, fetchCases, fetchHistory, historyKey, withLocalCases } from '../store';
-import { CASE_TYPES, PRIORITIES, type Case, type InstancePage, type WorkStep } from '../types';
-import { validateCase } from '../validate';
-import { accountPicker, card, labelled, offlineNote, problemText } from './bits';
+import { type Case, type InstancePage, type WorkStep } from '../types';
+import { card, problemText } from './bits';
 import { isLeader } from './pipeline';
 import { instanceView } from './quote';
 
@@ -73,57 +71,6 @@ export async function caseListScreen(app: App): Promise<Screen> {
       alive = false;
     },
   };
-}
-
-export async function caseNewScreen(app: App, parts: string[]): Promise<Screen> {
-  const picker = await accountPicker(app, 'case-account', parts[2]);
-  const type = labelled('case-type-select', s('case.type'), h('select', null, CASE_TYPES.map((x) => h('option', { value: x }, s(`caseType.${x}` as SalesKey)))));
-  const priority = labelled('case-priority-select', s('case.priority'), h('select', null, PRIORITIES.map((x) => h('option', { value: x, selected: x === 'normal' }, s(`priority.${x}` as SalesKey)))));
-  const title = labelled('case-title', s('case.titleField'), h('input', { type: 'text', maxlength: 200 }));
-  const description = labelled('case-description', s('case.description'), h('textarea', { rows: 4 }));
-  const message = h('p', { class: 'form-message', testid: 'case-form-message', role: 'status', hidden: true });
-  const save = h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'case-save' }, s('case.create'));
-  const id = uuid();
-  const form = h(
-    'form',
-    {
-      class: 'card form',
-      testid: 'case-form',
-      novalidate: true,
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        const input = { accountId: picker.value(), type: type.input.value, priority: priority.input.value, title: title.input.value, description: description.input.value };
-        const errors = validateCase(input);
-        picker.setError(errors.account);
-        title.setError(errors.title);
-        description.setError(errors.description);
-        if (Object.keys(errors).length) return;
-        if (!navigator.onLine) {
-          message.textContent = s('case.needsNetwork');
-          message.hidden = false;
-          return;
-        }
-        save.disabled = true;
-        const result = await app.api.post<Case>('/api/cases', { ...input, id, title: input.title.trim() });
-        save.disabled = false;
-        if (!result.ok) {
-          message.textContent = problemText(result);
-          message.hidden = false;
-          return;
-        }
-        location.hash = salesHref.case(result.data.id);
-      },
-    },
-    picker.el,
-    type.row,
-    priority.row,
-    title.row,
-    description.row,
-    offlineNote('case-offline', 'case.needsNetwork'),
-    message,
-    save,
-  );
-  return { el: h('div', { testid: 'case-new-screen' }, form), title: s('case.new'), back: parts[2] ? `#/a/${encodeURIComponent(parts[2])}` : salesHref.cases() };
 }
 
 /** A case or a delivery project: its facts and its steps (the holder marks a step done). */
