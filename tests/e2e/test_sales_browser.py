@@ -106,6 +106,8 @@ async def test_a_rep_submits_a_discounted_quote_the_manager_approves_it_from_the
     decision = rep.by("history-decision")
     await expect(decision).to_have_attribute("data-decision", "approve", timeout=WAIT)
     await expect(decision).to_contain_text("Agreed")
+    # The round says when it ended (the decision), not when it was submitted.
+    await expect(rep.by("history-when").first).to_contain_text("ended")
     await expect(rep.by("quote-send")).to_be_visible()
 
     # The account 360's timeline names the quote's kind in words.

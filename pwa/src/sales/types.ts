@@ -20,6 +20,7 @@ export type QuoteState = Quote['state'];
 export type InboxItem = Schemas['InboxItem'];
 export type InboxPage = Schemas['InboxPage'];
 export type Instance = Schemas['Instance'];
+export type ApprovalRound = Schemas['ApprovalRound'];
 export type InstancePage = Schemas['InstancePage'];
 export type Step = Schemas['Step'];
 export type Decision = Schemas['Decision'];

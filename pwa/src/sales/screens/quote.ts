@@ -15,7 +15,7 @@ import { s, type SalesKey } from '../i18n';
 import { quoteAmounts } from '../money';
 import { percentText, yuanInput } from '../money';
 import { cached, fetchHistory, fetchProducts, fetchQuote, fetchQuoteList, historyKey, loadProducts, loadQuoteList, storeQuotes, waiting } from '../store';
-import type { Instance, InstancePage, LocalQuote, Product, Quote, QuoteChanges, QuoteLineIn, QuoteState } from '../types';
+import type { ApprovalRound, Instance, InstancePage, LocalQuote, Product, Quote, QuoteChanges, QuoteLineIn, QuoteState } from '../types';
 import { validateQuote, type LineDraft, type ParsedLine } from '../validate';
 import { conflictView } from '../conflict';
 import { accountPicker, card, labelled, money, offlineNote, pendingBadge, percent, problemText, quoteStateBadge, savedText } from './bits';
@@ -547,7 +547,9 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
     }
   };
 
-  const paintHistory = (page: InstancePage | null) => {
+  const paintHistory = (fetched: InstancePage | null) => {
+    // The server's answer when there is one; else the history the pull brought with the quote.
+    const page: HistoryPage | null = fetched?.items.length ? fetched : historyFromPull(row);
     if (!page || !page.items.length) return clear(historyBox, row && row.state !== 'draft' ? card('quote-history-card', s('history.title'), h('p', { class: 'muted' }, navigator.onLine ? s('history.none') : s('history.offline'))) : null);
     clear(historyBox, card('quote-history-card', s('history.title'), page.items.map(instanceView)));
   };
@@ -590,12 +592,36 @@ export async function quoteScreen(app: App, parts: string[]): Promise<Screen> {
   };
 }
 
-/** One workflow run: its status, each step with its deciders and every decision. */
-export function instanceView(instance: Instance): HTMLElement {
+/** What the history card draws of a run: the server's Instance, or the ApprovalRound a pulled quote carries. */
+export interface HistoryRound {
+  status: string;
+  startedAt: string;
+  endedAt: string | null;
+  steps: {
+    name: string;
+    label: string;
+    status: string;
+    deciders?: { name: string; decided: boolean }[];
+    decisions: { decision: string; at: string; actorName: string; onBehalfOfName: string | null; comment: string }[];
+  }[];
+}
+interface HistoryPage {
+  items: HistoryRound[];
+}
+
+/** The approval rounds the sync pull keeps with the quote, newest first like the server's history. */
+function historyFromPull(row: LocalQuote | undefined): HistoryPage | null {
+  const rounds = (row as { approvals?: ApprovalRound[] } | undefined)?.approvals;
+  return rounds?.length ? { items: [...rounds].reverse() } : null;
+}
+
+/** One workflow run: its status and when it ended (or began, while it runs), each step with its deciders and every decision. */
+export function instanceView(instance: HistoryRound | Instance): HTMLElement {
+  const when = instance.endedAt ? s('history.ended', { at: formatDateTime(instance.endedAt) }) : s('history.started', { at: formatDateTime(instance.startedAt) });
   return h(
     'div',
     { class: 'wf-instance', testid: 'history-instance', 'data-status': instance.status },
-    h('p', null, h('strong', null, s(`wf.${instance.status}` as SalesKey)), ' · ', h('span', { class: 'muted small' }, formatDateTime(instance.startedAt))),
+    h('p', null, h('strong', null, s(`wf.${instance.status}` as SalesKey)), ' · ', h('span', { class: 'muted small', testid: 'history-when' }, when)),
     instance.steps.length === 0 ? h('p', { class: 'muted small' }, s('history.noSteps')) : null,
     h(
       'ol',
@@ -605,7 +631,7 @@ export function instanceView(instance: Instance): HTMLElement {
           'li',
           { class: 'wf-step', testid: 'history-step', 'data-status': step.status, 'data-name': step.name },
           h('div', { class: 'row between' }, h('span', null, step.label || step.name), h('span', { class: `badge wf-${step.status}` }, s(`step.${step.status}` as SalesKey))),
-          step.status === 'pending' ? h('p', { class: 'muted small' }, s('history.waitingFor', { names: step.deciders.filter((d) => !d.decided).map((d) => d.name).join(', ') || '—' })) : null,
+          step.status === 'pending' ? h('p', { class: 'muted small' }, s('history.waitingFor', { names: (step.deciders ?? []).filter((d) => !d.decided).map((d) => d.name).join(', ') || '—' })) : null,
           step.decisions.map((d) =>
             h(
               'p',
