@@ -24,7 +24,7 @@ from fieldcrm.contracts.controllers import CONTROLLERS as CONTRACT_CONTROLLERS
 from fieldcrm.integrations.controllers import CONTROLLERS as INTEGRATION_CONTROLLERS
 from fieldcrm.lib import rate_limits, security_headers
 from fieldcrm.lib.auth import auth_middleware, provide_actor
-from fieldcrm.lib.db import close_engine, engine, is_unique_violation, open_engine
+from fieldcrm.lib.db import close_engine, engine, is_out_of_range, is_unique_violation, open_engine
 from fieldcrm.lib.errors import DomainError, TooManyRequests, Unavailable
 from fieldcrm.lib.pagination import provide_page
 from fieldcrm.lib.pwa import app_file, app_shell
@@ -146,6 +146,11 @@ def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         return _problem(
             409, "Conflict", "this conflicts with a record that already exists (it may have just been created)"
         )
+    if is_out_of_range(exc):
+        # Defence in depth: every number the API takes should carry its own bound; one that slipped is still
+        # the caller's mistake, logged so the missing bound gets added.
+        log.warning("a request value overflowed its column", exc_info=exc)
+        return _problem(400, "Invalid request", "a number in the request is too large")
     log.exception("unhandled error", exc_info=exc)
     return _problem(500, "Internal error", "something went wrong on the server; it has been logged")
 

@@ -87,3 +87,38 @@ async def test_a_body_that_is_not_utf8_is_refused(client: httpx.AsyncClient, org
     for path in ("/api/auth/login", "/api/accounts", "/api/sync/push"):
         r = await client.post(path, content=body, headers={**org.rep_a.headers, "content-type": "application/json"})
         _is_problem(r)
+
+
+def _types(schema: dict) -> set[str]:
+    """The JSON types a parameter's schema admits (``type`` may be a name or a list; ``oneOf`` adds more)."""
+    kind = schema.get("type")
+    found = set(kind) if isinstance(kind, list) else {kind} if kind else set()
+    for option in schema.get("oneOf", []) + schema.get("anyOf", []):
+        found |= _types(option)
+    return found
+
+
+async def test_every_integer_query_parameter_past_its_column_is_refused(client: httpx.AsyncClient, org: Org) -> None:
+    """Each GET's integer query parameters at 2**40 (past PostgreSQL's int4) answer 4xx, never a 500."""
+    account = await make_account(org, "rep_a")
+    schema = (await client.get("/schema/openapi.json")).json()
+    tried = 0
+    for template, operations in schema["paths"].items():
+        get = operations.get("get")
+        if get is None:
+            continue
+        path = template
+        for p in get.get("parameters", []):
+            if p["in"] == "path":
+                value = (
+                    account if p["name"] == "account_id" else "review_comment" if p["name"] == "key" else uuid.uuid4()
+                )
+                path = path.replace("{" + p["name"] + "}", str(value))
+        for p in get.get("parameters", []):
+            kinds = _types(p.get("schema", {}))
+            if p["in"] != "query" or "integer" not in kinds:
+                continue
+            r = await client.get(path, params={p["name"]: str(2**40)}, headers=org.hq.headers)
+            assert r.status_code < 500, (path, p["name"], r.status_code, r.text[:300])
+            tried += 1
+    assert tried >= 20, tried

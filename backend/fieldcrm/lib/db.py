@@ -352,6 +352,13 @@ def is_unique_violation(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(exc)
 
 
+def is_out_of_range(exc: BaseException) -> bool:
+    """Whether a driver refused a bound value as too large for its column (a number the API should have bounded)."""
+    if isinstance(exc, asyncpg.DataError) and isinstance(exc.__cause__, OverflowError):
+        return True
+    return isinstance(exc, OverflowError) and "SQLite INTEGER" in str(exc)
+
+
 # ---------------------------------------------------------------- bulk statements
 # Piccolo's multi-row INSERT costs about 0.1 ms a row to build; imports, segmentation and the demo
 # write tens of thousands of rows through the driver's executemany instead.

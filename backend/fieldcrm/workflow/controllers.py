@@ -79,7 +79,7 @@ class WorkflowDefinitionController(Controller):
 
     @get("/{key:str}")
     async def get_definition(
-        self, actor: Actor, key: str, version: Annotated[int | None, Parameter(ge=1)] = None
+        self, actor: Actor, key: str, version: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None
     ) -> Definition:
         """A definition's newest version, or the version asked for."""
         return await services.get_definition(actor=actor, key=key, version=version)
