@@ -21,7 +21,6 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from fieldcrm.sync.services import MUTATIONS
 from tests.e2e import test_pwa_browser as base
 from tests.factories import Org, make_account
 from tests.sales.helpers import product
@@ -37,11 +36,6 @@ TZ = "Asia/Shanghai"
 ZONE = zoneinfo.ZoneInfo(TZ)
 SHOTS = Path(__file__).resolve().parents[2] / "artefacts" / "screenshots"
 PHONE = {"latitude": 36.6600, "longitude": 117.0500, "accuracy": 20}  # Jinan, west of the customers
-
-NEEDS_SERVER = pytest.mark.skipif(
-    not {"account.create", "quote.submit", "case.create"} <= MUTATIONS.keys(),
-    reason="the server does not take account.create / quote.submit / case.create through /api/sync/push yet",
-)
 
 
 async def shot(tab: Any, name: str) -> None:
@@ -82,7 +76,6 @@ async def device_today(tab: Any) -> str:
     return str(await tab.page.evaluate(TODAY_JS))
 
 
-@NEEDS_SERVER
 async def test_a_field_day_made_offline_arrives_once_and_the_manager_sees_the_quote(
     client: httpx.AsyncClient, org: Org, server_factory: Any, phones: Any
 ) -> None:
