@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from fieldcrm.lib.errors import Conflict
+from fieldcrm.lib.merges import conflict_result
 from fieldcrm.org.schemas import Actor
 from fieldcrm.sales import opportunities, quotes
 from fieldcrm.sales.schemas import OpportunityCreate, OpportunityPatch, QuoteCreate, QuotePatch, QuoteTransition
@@ -62,14 +63,7 @@ async def _opportunity_update(actor: Actor, args: OpportunityUpdateArgs, _: Any)
     if args.base_version is not None:
         changes = msgspec.structs.replace(changes, base_version=args.base_version)
     _, conflicts = await opportunities.merge_opportunity(actor=actor, opportunity_id=args.id, data=changes)
-    if not conflicts:
-        return None
-    fields = ", ".join(conflicts)
-    return {
-        "conflicts": conflicts,
-        "code": "conflict",
-        "message": f"someone else changed {fields} meanwhile; the server kept theirs, your other changes were saved",
-    }
+    return conflict_result(conflicts)
 
 
 async def _quote_create(actor: Actor, args: QuoteCreateArgs, _: Any) -> Result:

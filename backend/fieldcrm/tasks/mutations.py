@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from fieldcrm.lib.merges import conflict_result
 from fieldcrm.org.schemas import Actor
 from fieldcrm.tasks import services
 from fieldcrm.tasks.schemas import Reason, TaskComplete, TaskCreate, TaskPatch, TaskSkip
@@ -55,14 +56,7 @@ async def _update(actor: Actor, args: TaskUpdateArgs, _: Any) -> Result:
     if args.base_version is not None:
         changes = msgspec.structs.replace(changes, base_version=args.base_version)
     _, conflicts = await services.merge_task(actor=actor, task_id=args.id, data=changes)
-    if not conflicts:
-        return None
-    fields = ", ".join(conflicts)
-    return {
-        "conflicts": conflicts,
-        "code": "conflict",
-        "message": f"someone else changed {fields} meanwhile; the server kept theirs, your other changes were saved",
-    }
+    return conflict_result(conflicts)
 
 
 async def _complete(actor: Actor, args: TaskCompleteArgs, _: Any) -> Result:
